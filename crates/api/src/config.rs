@@ -1,0 +1,666 @@
+//! Command line and configuration: parsed once into typed settings.
+//!
+//! Every setting is an environment variable and also a flag of `serve`. Values are taken
+//! as strings and validated here, so a bad value stops start-up with one line that names
+//! the variable (exit code 2) instead of clap's multi-line usage dump or a panic.
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+
+use crate::secret::Secret;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "registry-gui",
+    version,
+    about = "A secure web GUI and JSON API for Docker/OCI registries",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Without a subcommand, `registry-gui` serves.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Manage users directly in the database (recovery and automation).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage configured registries directly in the database.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Write a consistent online snapshot of the database to FILE.
+    Backup {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Replace the database with the snapshot in FILE (the server must be stopped).
+    Restore {
+        file: PathBuf,
+        /// Confirm that the current database is to be replaced.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatabaseArgs {
+    /// SQLite database, e.g. sqlite://data/registry-gui.db
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Key for registry credentials at rest (otherwise a key file next to the database).
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Create a user (a password is generated and printed when none is given).
+    Create {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, default_value = "editor")]
+        role: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Delete a user.
+    Delete {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Change a user's role (admin, editor or viewer).
+    SetRole {
+        name: String,
+        role: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Set a new password (generated and printed when omitted); forces a change at next login.
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Clear the user's TOTP secret and backup codes; they enroll again at next login.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Unlock a user and clear their sign-in throttle.
+    Unlock {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// List registries.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Add a registry.
+    Add {
+        name: String,
+        url: String,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        pull_host: Option<String>,
+        #[arg(long)]
+        read_only: bool,
+        #[arg(long)]
+        insecure_tls: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Remove a registry.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// The flags of `serve`; each falls back to its environment variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HOST")]
+    pub host: Option<String>,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT")]
+    pub port: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// The built SPA (trunk's dist/).
+    #[arg(long, env = "STATIC_DIR")]
+    pub static_dir: Option<String>,
+    /// The registry bootstrapped at start-up.
+    #[arg(long, env = "REGISTRY_URL")]
+    pub registry_url: Option<String>,
+    #[arg(long, env = "REGISTRY_NAME")]
+    pub registry_name: Option<String>,
+    #[arg(long, env = "REGISTRY_AUTH_BASIC_USER")]
+    pub registry_auth_basic_user: Option<String>,
+    #[arg(long, env = "REGISTRY_AUTH_BASIC_PASSWORD", hide_env_values = true)]
+    pub registry_auth_basic_password: Option<String>,
+    /// The host users pull from, when it differs from REGISTRY_URL's.
+    #[arg(long, env = "REGISTRY_PULL_HOST")]
+    pub registry_pull_host: Option<String>,
+    /// HS256 key for sessions (at least 32 bytes); generated and stored when unset.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    #[arg(long, env = "JWT_EXPIRY_HOURS")]
+    pub jwt_expiry_hours: Option<String>,
+    /// Password of the first admin, created when there are no users.
+    #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    #[arg(long, env = "BCRYPT_COST")]
+    pub bcrypt_cost: Option<String>,
+    #[arg(long, env = "LOGIN_THROTTLE_WINDOW_SECS")]
+    pub login_throttle_window_secs: Option<String>,
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER")]
+    pub login_max_failures_per_user: Option<String>,
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_IP")]
+    pub login_max_failures_per_ip: Option<String>,
+    /// Comma-separated proxy addresses whose X-Forwarded-For is trusted.
+    #[arg(long, env = "TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
+    /// Comma-separated `host` or `host:port` entries registries may point at.
+    #[arg(long, env = "REGISTRY_ALLOWED_HOSTS")]
+    pub registry_allowed_hosts: Option<String>,
+    #[arg(long, env = "REGISTRY_TIMEOUT_SECS")]
+    pub registry_timeout_secs: Option<String>,
+    /// Requests in flight per registry.
+    #[arg(long, env = "REGISTRY_CONCURRENCY")]
+    pub registry_concurrency: Option<String>,
+    /// How long tag lists and the catalog are cached.
+    #[arg(long, env = "CACHE_TTL_SECS")]
+    pub cache_ttl_secs: Option<String>,
+    /// Bytes of manifests and configs kept in memory.
+    #[arg(long, env = "MANIFEST_CACHE_BYTES")]
+    pub manifest_cache_bytes: Option<String>,
+    /// `text` (default) or `json`.
+    #[arg(long, env = "LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// When set, /metrics requires `Authorization: Bearer <token>`.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<String>,
+}
+
+/// A configuration value that cannot be used; names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            var,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The built-in first-admin password: an account using it must change it before use.
+pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// The SQLite file.
+    pub path: PathBuf,
+    pub secret_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BootstrapRegistry {
+    pub name: String,
+    pub url: Url,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub pull_host: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleSettings {
+    pub window_secs: i64,
+    pub max_failures_per_user: i64,
+    pub max_failures_per_ip: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegistryClientSettings {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub concurrency: usize,
+    pub cache_ttl: Duration,
+    pub manifest_cache_bytes: u64,
+    /// `host` or `host:port`, lowercase; `None` allows any host that is not forbidden.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+/// Everything `serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub database: DatabaseSettings,
+    pub static_dir: PathBuf,
+    pub registry: BootstrapRegistry,
+    pub jwt_secret: Option<Secret>,
+    pub jwt_expiry_hours: i64,
+    pub admin_password: Secret,
+    pub bcrypt_cost: u32,
+    pub throttle: ThrottleSettings,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub registry_client: RegistryClientSettings,
+    pub log_format: LogFormat,
+    pub metrics_token: Option<Secret>,
+    pub request_timeout: Duration,
+}
+
+fn parse_num<T: std::str::FromStr>(
+    var: &'static str,
+    value: Option<&str>,
+    default: T,
+    what: &str,
+) -> Result<T, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ConfigError::new(var, format!("{v:?} is not {what}"))),
+    }
+}
+
+fn parse_range<T>(
+    var: &'static str,
+    value: Option<&str>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let what = format!("a number from {} to {}", range.start(), range.end());
+    let n = parse_num(var, value, default, &what)?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(ConfigError::new(var, format!("{n} is not {what}")))
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// Turns `sqlite://data/x.db`, `sqlite:///abs/x.db`, `sqlite:x.db` or a plain path into a file path.
+pub fn database_path(url: Option<&str>) -> Result<PathBuf, ConfigError> {
+    let raw = url.map(str::trim).filter(|s| !s.is_empty());
+    let raw = raw.unwrap_or("sqlite://data/registry-gui.db");
+    let without_scheme = raw
+        .strip_prefix("sqlite://")
+        .or_else(|| raw.strip_prefix("sqlite:"))
+        .unwrap_or(raw);
+    let path = without_scheme.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!("{raw:?} does not name a database file"),
+        ));
+    }
+    if raw.contains("://") && !raw.starts_with("sqlite://") {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!("{raw:?} is not a sqlite:// URL"),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+impl DatabaseArgs {
+    pub fn settings(&self) -> Result<DatabaseSettings, ConfigError> {
+        let secret_key = non_empty(self.secret_key.clone()).map(Secret::new);
+        if let Some(key) = &secret_key {
+            if key.expose().len() < 32 {
+                return Err(ConfigError::new(
+                    "SECRET_KEY",
+                    "must be at least 32 bytes long",
+                ));
+            }
+        }
+        Ok(DatabaseSettings {
+            path: database_path(self.database_url.as_deref())?,
+            secret_key,
+        })
+    }
+}
+
+/// Parses a registry URL: http or https with a host.
+pub fn parse_registry_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{raw:?} must use http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{raw:?} has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{raw:?} must not carry credentials; set a username and password instead"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{raw:?} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn default_static_dir() -> PathBuf {
+    // `make run` builds into crates/web/dist; a container or tarball puts dist/ beside the binary.
+    let candidates = ["crates/web/dist", "dist"];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.join("index.html").is_file())
+        .unwrap_or_else(|| PathBuf::from(candidates[0]))
+}
+
+impl ServeArgs {
+    /// Validates every value; the first bad one is reported.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let host = non_empty(self.host.clone()).unwrap_or_else(|| "0.0.0.0".into());
+        let port = parse_num("PORT", self.port.as_deref(), 12000u16, "a port number (0-65535)")?;
+
+        let registry_url = non_empty(self.registry_url.clone())
+            .unwrap_or_else(|| "http://localhost:5000".into());
+        let registry_url =
+            parse_registry_url(&registry_url).map_err(|m| ConfigError::new("REGISTRY_URL", m))?;
+        let registry_name =
+            non_empty(self.registry_name.clone()).unwrap_or_else(|| "default".into());
+        if !crate::domain::RegistryName::is_valid(&registry_name) {
+            return Err(ConfigError::new(
+                "REGISTRY_NAME",
+                format!("{registry_name:?} must match [a-z0-9][a-z0-9-]{{0,62}}"),
+            ));
+        }
+
+        let jwt_secret = non_empty(self.jwt_secret.clone()).map(Secret::new);
+        if let Some(secret) = &jwt_secret {
+            if secret.expose().len() < 32 {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    format!(
+                        "must be at least 32 bytes long (got {}); generate one with `openssl rand -hex 32`",
+                        secret.expose().len()
+                    ),
+                ));
+            }
+        }
+
+        let log_format = match self.log_format.as_deref().map(str::trim) {
+            None | Some("") | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("{other:?} is not text or json"),
+                ))
+            }
+        };
+
+        let trusted_proxies = list(self.trusted_proxies.as_deref())
+            .map(|p| {
+                p.parse::<IpAddr>().map_err(|_| {
+                    ConfigError::new("TRUSTED_PROXIES", format!("{p:?} is not an IP address"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let allowed_hosts = self
+            .registry_allowed_hosts
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| list(Some(s)).map(|h| h.to_ascii_lowercase()).collect());
+
+        Ok(Settings {
+            host,
+            port,
+            database: self.db.settings()?,
+            static_dir: non_empty(self.static_dir.clone())
+                .map(PathBuf::from)
+                .unwrap_or_else(default_static_dir),
+            registry: BootstrapRegistry {
+                name: registry_name,
+                url: registry_url,
+                username: non_empty(self.registry_auth_basic_user.clone()),
+                password: non_empty(self.registry_auth_basic_password.clone()).map(Secret::new),
+                pull_host: non_empty(self.registry_pull_host.clone()),
+            },
+            jwt_secret,
+            jwt_expiry_hours: parse_range(
+                "JWT_EXPIRY_HOURS",
+                self.jwt_expiry_hours.as_deref(),
+                24,
+                1..=24 * 365,
+            )?,
+            admin_password: Secret::new(
+                non_empty(self.admin_password.clone())
+                    .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.into()),
+            ),
+            bcrypt_cost: parse_range("BCRYPT_COST", self.bcrypt_cost.as_deref(), 12, 4..=31)?,
+            throttle: ThrottleSettings {
+                window_secs: parse_range(
+                    "LOGIN_THROTTLE_WINDOW_SECS",
+                    self.login_throttle_window_secs.as_deref(),
+                    900,
+                    1..=86_400 * 30,
+                )?,
+                max_failures_per_user: parse_range(
+                    "LOGIN_MAX_FAILURES_PER_USER",
+                    self.login_max_failures_per_user.as_deref(),
+                    5,
+                    1..=1_000_000,
+                )?,
+                max_failures_per_ip: parse_range(
+                    "LOGIN_MAX_FAILURES_PER_IP",
+                    self.login_max_failures_per_ip.as_deref(),
+                    20,
+                    1..=1_000_000,
+                )?,
+            },
+            trusted_proxies,
+            registry_client: RegistryClientSettings {
+                timeout: Duration::from_secs(parse_range(
+                    "REGISTRY_TIMEOUT_SECS",
+                    self.registry_timeout_secs.as_deref(),
+                    30,
+                    1..=3600,
+                )?),
+                connect_timeout: Duration::from_secs(3),
+                concurrency: parse_range(
+                    "REGISTRY_CONCURRENCY",
+                    self.registry_concurrency.as_deref(),
+                    16,
+                    1..=1024,
+                )?,
+                cache_ttl: Duration::from_secs(parse_range(
+                    "CACHE_TTL_SECS",
+                    self.cache_ttl_secs.as_deref(),
+                    30,
+                    0..=86_400,
+                )?),
+                manifest_cache_bytes: parse_range(
+                    "MANIFEST_CACHE_BYTES",
+                    self.manifest_cache_bytes.as_deref(),
+                    32 * 1024 * 1024,
+                    0..=u64::MAX / 2,
+                )?,
+                allowed_hosts,
+            },
+            log_format,
+            metrics_token: non_empty(self.metrics_token.clone()).map(Secret::new),
+            request_timeout: Duration::from_secs(parse_range(
+                "REQUEST_TIMEOUT_SECS",
+                self.request_timeout_secs.as_deref(),
+                60,
+                1..=3600,
+            )?),
+        })
+    }
+}
+
+fn list(value: Option<&str>) -> impl Iterator<Item = &str> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+impl Settings {
+    /// Settings for tests and embedding: every default, listening on 127.0.0.1:0.
+    pub fn for_tests(database_path: &Path) -> Settings {
+        let mut settings = ServeArgs::default()
+            .settings()
+            .expect("the defaults are valid");
+        settings.host = "127.0.0.1".into();
+        settings.port = 0;
+        settings.database.path = database_path.to_path_buf();
+        settings.bcrypt_cost = 4;
+        settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs::default()
+    }
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let s = args().settings().unwrap();
+        assert_eq!(s.host, "0.0.0.0");
+        assert_eq!(s.port, 12000);
+        assert_eq!(s.database.path, PathBuf::from("data/registry-gui.db"));
+        assert_eq!(s.registry.url.as_str(), "http://localhost:5000/");
+        assert_eq!(s.registry.name, "default");
+        assert_eq!(s.jwt_expiry_hours, 24);
+        assert_eq!(s.admin_password.expose(), "admin123");
+        assert_eq!(s.bcrypt_cost, 12);
+        assert_eq!(s.throttle.window_secs, 900);
+        assert_eq!(s.throttle.max_failures_per_user, 5);
+        assert_eq!(s.throttle.max_failures_per_ip, 20);
+        assert_eq!(s.registry_client.concurrency, 16);
+        assert_eq!(s.registry_client.cache_ttl, Duration::from_secs(30));
+        assert_eq!(s.registry_client.timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_non_numeric_port_names_the_variable() {
+        let mut a = args();
+        a.port = Some("abc".into());
+        let err = a.settings().unwrap_err();
+        assert_eq!(err.var, "PORT");
+        assert!(err.to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn a_malformed_registry_url_is_refused() {
+        for bad in ["not a url", "ftp://x", "http://user:pw@host", "http://"] {
+            let mut a = args();
+            a.registry_url = Some(bad.into());
+            assert_eq!(a.settings().unwrap_err().var, "REGISTRY_URL", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_without_printing_it() {
+        let mut a = args();
+        a.jwt_secret = Some("tooshort-secret".into());
+        let err = a.settings().unwrap_err();
+        assert_eq!(err.var, "JWT_SECRET");
+        assert!(!err.to_string().contains("tooshort-secret"));
+    }
+
+    #[test]
+    fn database_urls_in_every_spelling_give_a_path() {
+        assert_eq!(
+            database_path(Some("sqlite://data/x.db")).unwrap(),
+            PathBuf::from("data/x.db")
+        );
+        assert_eq!(
+            database_path(Some("sqlite:///tmp/x.db?mode=rwc")).unwrap(),
+            PathBuf::from("/tmp/x.db")
+        );
+        assert_eq!(
+            database_path(Some("sqlite:x.db")).unwrap(),
+            PathBuf::from("x.db")
+        );
+        assert_eq!(
+            database_path(Some("/var/lib/x.db")).unwrap(),
+            PathBuf::from("/var/lib/x.db")
+        );
+        assert!(database_path(Some("postgres://x/y")).is_err());
+        assert!(database_path(Some("sqlite::memory:")).is_err());
+    }
+
+    #[test]
+    fn the_cli_accepts_serve_flags_without_a_subcommand() {
+        let cli = Cli::try_parse_from(["registry-gui", "--port", "8080"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.port.as_deref(), Some("8080"));
+        let cli = Cli::try_parse_from(["registry-gui", "user", "list", "--json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::User(UserCommand::List { json: true, .. }))
+        ));
+    }
+}

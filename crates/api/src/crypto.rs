@@ -1,0 +1,155 @@
+//! Encryption at rest for registry credentials: AES-256-GCM under a key from `SECRET_KEY`
+//! (hashed to 32 bytes) or from a generated key file next to the database (mode 0600).
+use std::path::{Path, PathBuf};
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use rand::RngCore as _;
+
+use crate::config::{ConfigError, DatabaseSettings};
+
+#[derive(Clone)]
+pub struct SecretCipher {
+    cipher: Aes256Gcm,
+}
+
+const NONCE_LEN: usize = 12;
+const KEY_FILE_SUFFIX: &str = ".key";
+
+/// The key file that belongs to a database file: `registry-gui.db` → `registry-gui.db.key`.
+pub fn key_file_for(db_path: &Path) -> PathBuf {
+    let mut name = db_path.file_name().unwrap_or_default().to_os_string();
+    name.push(KEY_FILE_SUFFIX);
+    db_path.with_file_name(name)
+}
+
+impl SecretCipher {
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    /// The cipher for this database: `SECRET_KEY` when set, else the key file (created with
+    /// 0600 permissions on first use). Runs file I/O: call it off the async workers.
+    pub fn load(db: &DatabaseSettings) -> Result<Self, ConfigError> {
+        if let Some(secret) = &db.secret_key {
+            use sha2::Digest as _;
+            let key: [u8; 32] = sha2::Sha256::digest(secret.expose().as_bytes()).into();
+            return Ok(Self::from_key(&key));
+        }
+        let path = key_file_for(&db.path);
+        let err = |m: String| ConfigError::new("SECRET_KEY", m);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| err(format!("{} is not a valid key file", path.display())))?;
+                let key: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| err(format!("{} does not hold a 32-byte key", path.display())))?;
+                Ok(Self::from_key(&key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                write_private_file(
+                    &path,
+                    base64::engine::general_purpose::STANDARD.encode(key).as_bytes(),
+                )
+                .map_err(|e| err(format!("cannot write key file {}: {e}", path.display())))?;
+                Ok(Self::from_key(&key))
+            }
+            Err(e) => Err(err(format!("cannot read key file {}: {e}", path.display()))),
+        }
+    }
+
+    /// base64(nonce || ciphertext) with a fresh random nonce.
+    pub fn encrypt(&self, plaintext: &str) -> anyhow::Result<String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ciphertext);
+        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+    }
+
+    pub fn decrypt(&self, encoded: &str) -> anyhow::Result<String> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(encoded)?;
+        if bytes.len() <= NONCE_LEN {
+            anyhow::bail!("ciphertext too short");
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| {
+                anyhow::anyhow!("cannot decrypt a stored registry password: was SECRET_KEY or the key file changed?")
+            })?;
+        Ok(String::from_utf8(plain)?)
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[test]
+    fn encryption_round_trips_and_uses_fresh_nonces() {
+        let c = SecretCipher::from_key(&[7u8; 32]);
+        let a = c.encrypt("s3cret").unwrap();
+        let b = c.encrypt("s3cret").unwrap();
+        assert_ne!(a, b);
+        assert!(!a.contains("s3cret"));
+        assert_eq!(c.decrypt(&a).unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn another_key_cannot_decrypt() {
+        let a = SecretCipher::from_key(&[1u8; 32]).encrypt("x").unwrap();
+        assert!(SecretCipher::from_key(&[2u8; 32]).decrypt(&a).is_err());
+    }
+
+    #[test]
+    fn the_generated_key_file_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = DatabaseSettings {
+            path: dir.path().join("x.db"),
+            secret_key: None,
+        };
+        let first = SecretCipher::load(&db).unwrap();
+        let encrypted = first.encrypt("pw").unwrap();
+        let second = SecretCipher::load(&db).unwrap();
+        assert_eq!(second.decrypt(&encrypted).unwrap(), "pw");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(key_file_for(&db.path)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let with_key = DatabaseSettings {
+            secret_key: Some(Secret::new("k".repeat(32))),
+            ..db
+        };
+        assert!(SecretCipher::load(&with_key).unwrap().decrypt(&encrypted).is_err());
+    }
+}

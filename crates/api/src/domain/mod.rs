@@ -1,0 +1,11 @@
+//! Validated values. Each `parse` is the only way to build one, so code that holds one
+//! never re-checks it.
+mod oci_names;
+mod password;
+mod registry_name;
+mod username;
+
+pub use oci_names::{Digest, Reference, RepositoryName, Tag};
+pub use password::Password;
+pub use registry_name::RegistryName;
+pub use username::Username;

@@ -1,0 +1,182 @@
+//! The one error type of the API and its mapping to HTTP.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use shared::ErrorBody;
+
+/// Every error a handler can return. The `code` strings are a public contract: clients
+/// switch on them.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed or fails validation.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: no valid session or credentials.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// 403: authenticated but not allowed.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// 404.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// 409: the request conflicts with the current state.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 429 with `Retry-After`.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// An upstream registry failed; `status` is 502, 503 or 504.
+    #[error("{message}")]
+    Upstream {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// Anything unexpected: logged with its whole chain, answered with an opaque 500.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn upstream(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Upstream {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The session is missing, expired, revoked or otherwise unusable.
+    pub fn invalid_token() -> Self {
+        Self::unauthorized("invalid_token", "the session is invalid or has expired")
+    }
+
+    pub fn forbidden_role() -> Self {
+        Self::forbidden("forbidden", "your role does not allow this action")
+    }
+
+    /// The stable error code sent to clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. }
+            | AppError::Unauthorized { code, .. }
+            | AppError::Forbidden { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::Upstream { code, .. } => code,
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            AppError::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
+            other => other.to_string(),
+        };
+        ErrorBody::new(self.code(), message)
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(anyhow::anyhow!("background task failed: {e}"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream { status, .. } => *status,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        if let AppError::Unauthorized { .. } = self {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let AppError::TooManyAttempts { retry_after_secs } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        res.json(self.body())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let err = AppError::Internal(anyhow::anyhow!("secret path /etc/shadow"));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = err.body();
+        assert_eq!(body.error, "internal_error");
+        assert!(!body.message.contains("shadow"));
+    }
+
+    #[test]
+    fn throttling_carries_retry_after() {
+        let res = AppError::TooManyAttempts {
+            retry_after_secs: 42,
+        }
+        .error_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "42");
+    }
+}

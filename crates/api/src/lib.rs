@@ -1,0 +1,21 @@
+//! registry-gui: a secure web GUI and JSON API for Docker/OCI registries.
+//!
+//! Data flows one way: route → domain parse → auth / registry / storage → shared DTO.
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod db_lock;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod middleware;
+pub mod registry;
+pub mod routes;
+pub mod secret;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;

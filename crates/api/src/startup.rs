@@ -1,0 +1,152 @@
+//! Builds the application: database, bootstrap, state and the HTTP server on its listener.
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHasher;
+use crate::config::{ConfigError, Settings};
+use crate::crypto::SecretCipher;
+use crate::db_lock::DatabaseLock;
+use crate::metrics::Metrics;
+use crate::registry::RegistryPool;
+use crate::routes::spa::StaticAssets;
+use crate::state::AppState;
+use crate::{bootstrap, db, middleware, routes, storage};
+
+/// Why start-up failed: bad configuration (exit code 2) or anything else (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    _lock: DatabaseLock,
+}
+
+impl Application {
+    /// Opens the database, bootstraps it and binds the listener (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let lock = DatabaseLock::shared(&settings.database.path).await?;
+        let pool = db::connect(&settings.database.path).await?;
+        let hasher = PasswordHasher::new(settings.bcrypt_cost)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let db_settings = settings.database.clone();
+        let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&db_settings))
+            .await
+            .map_err(anyhow::Error::from)??;
+
+        bootstrap::ensure_first_admin(&pool, &hasher, &settings.admin_password).await?;
+        bootstrap::warn_about_default_password(&pool).await?;
+        bootstrap::bootstrap_registry(&pool, &cipher, &settings.registry).await?;
+        let jwt_secret = bootstrap::jwt_secret(&pool, settings.jwt_secret.as_ref()).await?;
+        let jwt = JwtKeys::new(jwt_secret.expose(), settings.jwt_expiry_hours);
+
+        let static_dir = settings.static_dir.clone();
+        let assets = tokio::task::spawn_blocking(move || StaticAssets::load(&static_dir))
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(|e| ConfigError::new("STATIC_DIR", e.to_string()))?;
+        tracing::info!(dir = %assets.source().display(), files = assets.len(), "serving the web app");
+
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port)).map_err(|e| {
+            ConfigError::new(
+                "PORT",
+                format!("cannot listen on {}:{}: {e}", settings.host, settings.port),
+            )
+        })?;
+        let port = listener.local_addr().map_err(anyhow::Error::from)?.port();
+
+        let metrics = Arc::new(Metrics::new());
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            registries: RegistryPool::new(settings.registry_client.clone(), metrics.clone()),
+            settings: Arc::new(settings),
+            jwt,
+            hasher,
+            cipher,
+            metrics,
+        });
+        let server = build_server(listener, state.clone(), Arc::new(assets))?;
+        tokio::spawn(prune_periodically(state.clone()));
+        Ok(Self {
+            port,
+            server,
+            state,
+            _lock: lock,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Application { server, _lock, .. } = self;
+        let result = server.await;
+        drop(_lock);
+        result
+    }
+}
+
+fn build_server(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    assets: Arc<StaticAssets>,
+) -> anyhow::Result<Server> {
+    let assets = web::Data::new(assets);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(assets.clone())
+            .app_data(routes::json_config())
+            .app_data(routes::query_config())
+            .app_data(routes::path_config())
+            .wrap(middleware::security_headers())
+            .wrap(actix_web::middleware::Compress::default())
+            .wrap(from_fn(middleware::observe))
+            .configure(routes::ops::config)
+            .configure(routes::api)
+            .default_service(web::to(routes::spa::serve_or_refuse))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .client_request_timeout(Duration::from_secs(10))
+    .run();
+    Ok(server)
+}
+
+/// Expired login steps, revocations and throttle records are deleted now and then.
+async fn prune_periodically(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let window = state.settings.throttle.window_secs;
+        let result = async {
+            storage::challenges::prune_expired(&state.pool).await?;
+            storage::sessions::prune_expired(&state.pool).await?;
+            storage::throttle::prune(&state.pool, window).await?;
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "pruning expired records failed");
+        }
+    }
+}

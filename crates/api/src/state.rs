@@ -1,0 +1,21 @@
+//! What every handler can reach: built once in `startup`.
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHasher;
+use crate::config::Settings;
+use crate::crypto::SecretCipher;
+use crate::metrics::Metrics;
+use crate::registry::RegistryPool;
+
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub settings: Arc<Settings>,
+    pub jwt: JwtKeys,
+    pub hasher: PasswordHasher,
+    pub cipher: SecretCipher,
+    pub registries: RegistryPool,
+    pub metrics: Arc<Metrics>,
+}

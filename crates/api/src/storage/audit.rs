@@ -1,0 +1,98 @@
+//! The `audit_log` table.
+use shared::admin::AuditEvent;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::now_rfc3339;
+
+/// One event to record. `actor` is the user acting (or trying to), `target` what was acted on.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent<'a> {
+    pub actor: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub outcome: &'a str,
+    pub detail: Option<&'a str>,
+}
+
+pub async fn record<'e, E>(executor: E, event: NewEvent<'_>) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (time, actor, ip, action, target, outcome, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(now_rfc3339())
+    .bind(event.actor)
+    .bind(event.ip)
+    .bind(event.action)
+    .bind(event.target)
+    .bind(event.outcome)
+    .bind(event.detail)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Events where this user is the actor or the target.
+    pub user: Option<String>,
+    pub action: Option<String>,
+    /// Only events with a smaller id (the next page).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    time: String,
+    actor: Option<String>,
+    ip: Option<String>,
+    action: String,
+    target: Option<String>,
+    outcome: String,
+    detail: Option<String>,
+}
+
+/// Newest first; returns the page and the id to pass as `before` for the next one.
+pub async fn list(pool: &SqlitePool, filter: &Filter) -> Result<(Vec<AuditEvent>, Option<i64>), sqlx::Error> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT id, time, actor, ip, action, target, outcome, detail FROM audit_log WHERE 1 = 1",
+    );
+    if let Some(user) = &filter.user {
+        q.push(" AND (actor = ")
+            .push_bind(user.clone())
+            .push(" OR target = ")
+            .push_bind(user.clone())
+            .push(")");
+    }
+    if let Some(action) = &filter.action {
+        q.push(" AND action = ").push_bind(action.clone());
+    }
+    if let Some(before) = filter.before {
+        q.push(" AND id < ").push_bind(before);
+    }
+    // One extra row tells whether there is a next page.
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(filter.limit + 1);
+    let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    let more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit as usize);
+    let next_before = if more { rows.last().map(|r| r.id) } else { None };
+    let events = rows
+        .into_iter()
+        .map(|r| AuditEvent {
+            id: r.id,
+            time: r.time,
+            actor: r.actor,
+            ip: r.ip,
+            action: r.action,
+            target: r.target,
+            outcome: r.outcome,
+            detail: r.detail,
+        })
+        .collect();
+    Ok((events, next_before))
+}

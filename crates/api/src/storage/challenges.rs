@@ -1,0 +1,109 @@
+//! The `login_challenges` table: the step between a correct password and the second factor.
+//! Only a hash of the login token is stored.
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use super::unix_now;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Verify,
+    Enroll,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verify",
+            Purpose::Enroll => "enroll",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChallengeRow {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub purpose: String,
+    pub pending_secret: Option<String>,
+    pub attempts: i64,
+    pub expires_at: i64,
+}
+
+impl ChallengeRow {
+    pub fn purpose(&self) -> Purpose {
+        if self.purpose == "enroll" {
+            Purpose::Enroll
+        } else {
+            Purpose::Verify
+        }
+    }
+}
+
+pub async fn insert(
+    pool: &SqlitePool,
+    token_hash: &str,
+    user_id: i64,
+    purpose: Purpose,
+    pending_secret: Option<&str>,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_challenges (token_hash, user_id, purpose, pending_secret, expires_at)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(pending_secret)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The live challenge for this token hash, if it has not expired.
+pub async fn find_live(pool: &SqlitePool, token_hash: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT token_hash, user_id, purpose, pending_secret, attempts, expires_at
+         FROM login_challenges WHERE token_hash = ? AND expires_at > ?",
+    )
+    .bind(token_hash)
+    .bind(unix_now())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Counts a wrong code; the challenge is deleted once `max_attempts` is reached.
+pub async fn record_wrong_code(
+    pool: &SqlitePool,
+    token_hash: &str,
+    max_attempts: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_challenges SET attempts = attempts + 1 WHERE token_hash = ?")
+        .bind(token_hash)
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM login_challenges WHERE token_hash = ? AND attempts >= ?")
+        .bind(token_hash)
+        .bind(max_attempts)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Consumes the challenge; `false` when another request consumed it first.
+pub async fn consume(tx: &mut Transaction<'_, Sqlite>, token_hash: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM login_challenges WHERE token_hash = ?")
+        .bind(token_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn prune_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM login_challenges WHERE expires_at <= ?")
+        .bind(unix_now())
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,23 @@
+//! Plain async functions over the database, one module per table group. Nothing here knows
+//! about HTTP.
+pub mod audit;
+pub mod backup_codes;
+pub mod challenges;
+pub mod registries;
+pub mod sessions;
+pub mod settings;
+pub mod throttle;
+pub mod users;
+
+/// The current time as stored in TEXT columns: RFC 3339, UTC, second precision.
+pub fn now_rfc3339() -> String {
+    to_rfc3339(chrono::Utc::now())
+}
+
+pub fn to_rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

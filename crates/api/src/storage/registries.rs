@@ -1,0 +1,138 @@
+//! The `registries` table. Passwords are stored encrypted (see `crypto`); this module only
+//! moves the ciphertext.
+use sqlx::{Sqlite, SqlitePool};
+
+use super::now_rfc3339;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegistryRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub username: Option<String>,
+    pub password_encrypted: Option<String>,
+    pub pull_host: Option<String>,
+    pub insecure_tls: bool,
+    pub read_only: bool,
+    pub bootstrapped: bool,
+    pub created_at: String,
+    pub created_by: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, url, username, password_encrypted, pull_host, insecure_tls, \
+    read_only, bootstrapped, created_at, created_by";
+
+pub async fn list(pool: &SqlitePool) -> Result<Vec<RegistryRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM registries ORDER BY name"))
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn find<'e, E>(executor: E, name: &str) -> Result<Option<RegistryRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM registries WHERE name = ?"))
+        .bind(name)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The registry configured through `REGISTRY_URL`.
+pub async fn find_bootstrapped(pool: &SqlitePool) -> Result<Option<RegistryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM registries WHERE bootstrapped = 1 ORDER BY id LIMIT 1"
+    ))
+    .fetch_optional(pool)
+    .await
+}
+
+pub struct NewRegistry<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub username: Option<&'a str>,
+    pub password_encrypted: Option<&'a str>,
+    pub pull_host: Option<&'a str>,
+    pub insecure_tls: bool,
+    pub read_only: bool,
+    pub created_by: Option<&'a str>,
+}
+
+/// Inserts a registry; `Ok(false)` when the name is taken.
+pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
+         read_only, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO NOTHING",
+    )
+    .bind(r.name)
+    .bind(r.url)
+    .bind(r.username)
+    .bind(r.password_encrypted)
+    .bind(r.pull_host)
+    .bind(r.insecure_tls)
+    .bind(r.read_only)
+    .bind(now_rfc3339())
+    .bind(r.created_by)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Makes the registry from `REGISTRY_*` exist with exactly that configuration (created or
+/// updated, never duplicated) and marks it as the bootstrapped one.
+pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE registries SET bootstrapped = 0 WHERE name <> ?")
+        .bind(r.name)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
+         read_only, bootstrapped, created_at, created_by) VALUES (?, ?, ?, ?, ?, 0, 0, 1, ?, NULL)
+         ON CONFLICT(name) DO UPDATE SET url = excluded.url, username = excluded.username,
+         password_encrypted = excluded.password_encrypted, pull_host = excluded.pull_host,
+         bootstrapped = 1",
+    )
+    .bind(r.name)
+    .bind(r.url)
+    .bind(r.username)
+    .bind(r.password_encrypted)
+    .bind(r.pull_host)
+    .bind(now_rfc3339())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Writes every field of `row` (looked up by id).
+pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE registries SET url = ?, username = ?, password_encrypted = ?, pull_host = ?,
+         insecure_tls = ?, read_only = ? WHERE id = ?",
+    )
+    .bind(&row.url)
+    .bind(&row.username)
+    .bind(&row.password_encrypted)
+    .bind(&row.pull_host)
+    .bind(row.insecure_tls)
+    .bind(row.read_only)
+    .bind(row.id)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn delete(pool: &SqlitePool, name: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let result = sqlx::query("DELETE FROM registries WHERE name = ?")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE users SET default_registry = NULL WHERE default_registry = ?")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,23 @@
+//! Key/value settings persisted across restarts (e.g. the generated JWT secret).
+use sqlx::SqlitePool;
+
+pub async fn get(pool: &SqlitePool, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Stores `value` unless the key already has one; returns the value that is stored. Two
+/// processes racing at first start agree on one value.
+pub async fn get_or_insert(pool: &SqlitePool, key: &str, value: &str) -> Result<String, sqlx::Error> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await?;
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_one(pool)
+        .await
+}

@@ -1,0 +1,265 @@
+//! The `users` table.
+use shared::auth::Role;
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use super::now_rfc3339;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    pub totp_last_step: Option<i64>,
+    pub must_change_password: bool,
+    pub token_version: i64,
+    pub sessions_issued: i64,
+    pub locked: bool,
+    pub failed_logins: i64,
+    pub default_registry: Option<String>,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    pub last_login_ip: Option<String>,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        // The CHECK constraint guarantees one of the three; viewer is the safe fallback.
+        Role::parse(&self.role).unwrap_or(Role::Viewer)
+    }
+}
+
+const COLUMNS: &str = "id, username, password_hash, role, totp_secret, totp_enabled, totp_last_step, \
+    must_change_password, token_version, sessions_issued, locked, failed_logins, default_registry, \
+    created_at, last_login_at, last_login_ip";
+
+pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn count_admins<'e, E>(executor: E) -> Result<i64, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+        .fetch_one(executor)
+        .await
+}
+
+pub async fn find_by_username<'e, E>(executor: E, username: &str) -> Result<Option<UserRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
+        .bind(username)
+        .fetch_optional(executor)
+        .await
+}
+
+pub async fn find_by_id(pool: &SqlitePool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
+        .fetch_all(pool)
+        .await
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub must_change_password: bool,
+}
+
+/// Inserts a user; `Ok(None)` when the username is taken.
+pub async fn insert<'e, E>(executor: E, user: NewUser<'_>) -> Result<Option<i64>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let result = sqlx::query(
+        "INSERT INTO users (username, password_hash, role, must_change_password, created_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING",
+    )
+    .bind(user.username)
+    .bind(user.password_hash)
+    .bind(user.role.as_str())
+    .bind(user.must_change_password)
+    .bind(now_rfc3339())
+    .execute(executor)
+    .await?;
+    Ok((result.rows_affected() == 1).then(|| result.last_insert_rowid()))
+}
+
+/// Sets a new password hash and revokes every session (the token version moves on).
+pub async fn set_password(
+    pool: &SqlitePool,
+    id: i64,
+    password_hash: &str,
+    must_change_password: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET password_hash = ?, must_change_password = ?,
+         token_version = token_version + 1, sessions_issued = 0 WHERE id = ?",
+    )
+    .bind(password_hash)
+    .bind(must_change_password)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_must_change_password(pool: &SqlitePool, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every session of the user.
+pub async fn revoke_sessions<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query("UPDATE users SET token_version = token_version + 1, sessions_issued = 0 WHERE id = ?")
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_role(tx: &mut Transaction<'_, Sqlite>, id: i64, role: Role) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+        .bind(role.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_locked<'e, E>(executor: E, id: i64, locked: bool) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query("UPDATE users SET locked = ? WHERE id = ?")
+        .bind(locked)
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A successful sign-in: records when and from where, resets the failure counter and counts
+/// the session.
+pub async fn record_login(pool: &SqlitePool, id: i64, ip: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET last_login_at = ?, last_login_ip = ?, failed_logins = 0,
+         sessions_issued = sessions_issued + 1 WHERE id = ?",
+    )
+    .bind(now_rfc3339())
+    .bind(ip)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Counts a session issued without a new sign-in (e.g. after a password change).
+pub async fn count_session(pool: &SqlitePool, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET sessions_issued = sessions_issued + 1 WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn increment_failed_logins(pool: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?")
+        .bind(username)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Accepts TOTP time step `step` for the user only if it is later than every step used
+/// before. The compare-and-set in one statement makes concurrent replays lose.
+pub async fn claim_totp_step(pool: &SqlitePool, id: i64, step: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE users SET totp_last_step = ?
+         WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+    )
+    .bind(step)
+    .bind(id)
+    .bind(step)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Completes enrollment: stores the secret, switches 2FA on and records the step used.
+pub async fn enable_totp(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    secret: &str,
+    step: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET totp_secret = ?, totp_enabled = 1, totp_last_step = ? WHERE id = ?",
+    )
+    .bind(secret)
+    .bind(step)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Clears TOTP and backup codes and revokes sessions: the user enrolls again at next login.
+pub async fn reset_two_factor<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = NULL,
+         token_version = token_version + 1, sessions_issued = 0 WHERE id = ?;
+         DELETE FROM backup_codes WHERE user_id = ?;
+         DELETE FROM login_challenges WHERE user_id = ?;",
+    )
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_default_registry(
+    pool: &SqlitePool,
+    id: i64,
+    registry: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET default_registry = ? WHERE id = ?")
+        .bind(registry)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Administration DTOs (`/api/admin/*`, `/api/registries`).
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+use crate::redacted_debug;
+
+/// A user as an administrator sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub username: String,
+    pub role: Role,
+    pub is_admin: bool,
+    pub totp_enabled: bool,
+    pub backup_codes_remaining: i64,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    pub last_login_ip: Option<String>,
+    pub failed_logins: i64,
+    /// Set while sign-in is throttled after too many failures.
+    pub locked_until: Option<String>,
+    /// Locked by an administrator.
+    pub locked: bool,
+    /// Neither locked by an administrator nor throttled.
+    pub active: bool,
+    pub must_change_password: bool,
+    /// Sessions issued since the user's sessions were last revoked.
+    pub active_sessions: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<AdminUser>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct CreateUserRequest {
+    pub username: String,
+    /// Generated (and returned once) when absent.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// For scripts: `true` means admin, `false` means editor.
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+}
+redacted_debug!(CreateUserRequest { username, role, is_admin } hide { password });
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CreateUserResponse {
+    pub user: AdminUser,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_password: Option<String>,
+}
+redacted_debug!(CreateUserResponse { user } hide { generated_password });
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub locked: Option<bool>,
+}
+redacted_debug!(UpdateUserRequest { role, is_admin, locked } hide { password });
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpdateUserResponse {
+    pub user: AdminUser,
+}
+
+/// A configured registry. Credentials are write-only: only `has_credentials` is ever returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryInfo {
+    pub name: String,
+    pub url: String,
+    pub pull_host: String,
+    pub read_only: bool,
+    pub insecure_tls: bool,
+    pub has_credentials: bool,
+    pub is_default: bool,
+    pub created_at: String,
+    pub created_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegistryList {
+    pub registries: Vec<RegistryInfo>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct CreateRegistryRequest {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub pull_host: Option<String>,
+    #[serde(default)]
+    pub insecure_tls: bool,
+    #[serde(default)]
+    pub read_only: bool,
+}
+redacted_debug!(CreateRegistryRequest { name, url, username, pull_host, insecure_tls, read_only } hide { password });
+
+/// Partial update. For `username`, `password` and `pull_host` an empty string clears the value.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct UpdateRegistryRequest {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub pull_host: Option<String>,
+    #[serde(default)]
+    pub insecure_tls: Option<bool>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+redacted_debug!(UpdateRegistryRequest { url, username, pull_host, insecure_tls, read_only } hide { password });
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegistryResponse {
+    pub registry: RegistryInfo,
+}
+
+/// The result of `POST /api/admin/registries/{name}/test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryTestResult {
+    pub reachable: bool,
+    /// The HTTP status of `GET /v2/` after authentication, when the registry answered.
+    pub status: Option<u16>,
+    pub api_version: Option<String>,
+    pub auth_ok: bool,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub time: String,
+    pub actor: Option<String>,
+    pub ip: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `before` to get the next (older) page; `null` at the end.
+    pub next_before: Option<i64>,
+}
