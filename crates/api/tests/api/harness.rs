@@ -6,8 +6,8 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 
 use crate::support::image::{
-    build_index, ImageSpec, ManifestFormat, Platform, CREATED_ANNOTATION, DOCKER_MANIFEST_V2,
-    OCI_INDEX, OCI_MANIFEST,
+    build_index, ImageSpec, ManifestFormat, Platform, CREATED_ANNOTATION, DOCKER_MANIFEST_LIST,
+    DOCKER_MANIFEST_V2, OCI_INDEX, OCI_MANIFEST,
 };
 use crate::support::registry_http::{next_link, parse_challenge, test_client, Challenge};
 use crate::support::{
@@ -139,7 +139,9 @@ async fn a_basic_auth_registry_serves_the_seeded_fixture_and_refuses_anonymous_r
 #[tokio::test]
 async fn a_token_auth_registry_serves_the_seeded_fixture_and_refuses_anonymous_reads() {
     let registry = TestRegistry::start(AuthMode::Token).await;
-    let tokens = registry.token_server().expect("token mode has a token server");
+    let tokens = registry
+        .token_server()
+        .expect("token mode has a token server");
 
     let fixture = registry.seed_standard().await;
 
@@ -204,10 +206,55 @@ async fn a_manifest_pushed_as_an_oci_index_reads_back_as_that_index_when_accept_
         index.manifest.bytes
     );
     assert_eq!(pushed.attestations.len(), 2);
-    // distribution 2.8 falls back to the linux/amd64 child: the pitfall the app must avoid.
-    assert_eq!(without_index_type.status(), StatusCode::OK);
+    // distribution 2.8 has no fallback for OCI indexes: MANIFEST_UNKNOWN.
+    assert_eq!(without_index_type.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_docker_manifest_list_read_without_its_media_type_comes_back_as_the_amd64_child() {
+    let registry = TestRegistry::start(AuthMode::None).await;
+    let list = build_index(
+        DOCKER_MANIFEST_LIST,
+        vec![
+            ImageSpec::new(ManifestFormat::DockerV2, "list-arm64")
+                .platform(Platform::linux_arm64_v8())
+                .build(),
+            ImageSpec::new(ManifestFormat::DockerV2, "list-amd64").build(),
+        ],
+        false,
+    );
+    let pushed = registry
+        .seeder()
+        .push_index("multi/list", &["1"], &list)
+        .await
+        .expect("push list");
+    let http = registry.http();
+
+    let as_list = http
+        .get(
+            "/v2/multi/list/manifests/1",
+            &[DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2],
+        )
+        .await
+        .expect("GET list");
+    let without_list_type = http
+        .get("/v2/multi/list/manifests/1", &[DOCKER_MANIFEST_V2])
+        .await
+        .expect("GET without list type");
+
     assert_eq!(
-        header(&without_index_type, "Docker-Content-Digest"),
+        header(&as_list, CONTENT_TYPE.as_str()),
+        DOCKER_MANIFEST_LIST
+    );
+    assert_eq!(header(&as_list, "Docker-Content-Digest"), pushed.digest);
+    // The pitfall the app must avoid: a delete by this digest would remove the child.
+    assert_eq!(without_list_type.status(), StatusCode::OK);
+    assert_eq!(
+        header(&without_list_type, CONTENT_TYPE.as_str()),
+        DOCKER_MANIFEST_V2
+    );
+    assert_eq!(
+        header(&without_list_type, "Docker-Content-Digest"),
         pushed.platform("amd64").digest
     );
 }
@@ -328,7 +375,10 @@ async fn the_counting_proxy_forwards_requests_and_counts_them() {
     assert_eq!(blob_head.status(), StatusCode::OK);
     assert_eq!(header(&blob_head, CONTENT_LENGTH.as_str()), "5678");
     assert_eq!(catalog, vec!["proxied/app".to_owned()]);
-    assert_eq!(pushed.expect("manifest PUT through the proxy"), image.manifest.digest);
+    assert_eq!(
+        pushed.expect("manifest PUT through the proxy"),
+        image.manifest.digest
+    );
     assert_eq!(proxy.count(), 5);
     let requests = proxy.requests();
     assert_eq!(
@@ -409,7 +459,11 @@ async fn bulk_seeding_beyond_one_catalog_page_is_listed_whole_through_link_heade
         .seed_bulk(1_100, 1, 16)
         .await
         .expect("bulk seed");
-    println!("seeded {} repositories in {:?}", seeded.repositories.len(), seeded.elapsed);
+    println!(
+        "seeded {} repositories in {:?}",
+        seeded.repositories.len(),
+        seeded.elapsed
+    );
 
     let first_page = test_client()
         .get(format!("{}/v2/_catalog?n=1000", registry.url()))
@@ -432,8 +486,8 @@ async fn bulk_seeding_beyond_one_catalog_page_is_listed_whole_through_link_heade
 }
 
 #[tokio::test]
-async fn seeding_a_thousand_distinct_tags_and_two_thousand_repositories_takes_well_under_a_minute(
-) {
+async fn seeding_a_thousand_distinct_tags_and_two_thousand_repositories_takes_well_under_a_minute()
+{
     let registry = TestRegistry::start(AuthMode::None).await;
     let seeder = registry.seeder();
 

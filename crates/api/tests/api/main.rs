@@ -1,4 +1,9 @@
+//! The integration tests: one binary, each test against the real app on port 0 with its own
+//! database, and where registries are involved, a real `docker-registry` process.
 #![allow(dead_code)]
 
+mod auth;
+mod foundation;
 mod harness;
+mod helpers;
 mod support;

@@ -186,7 +186,9 @@ impl ImageSpec {
             platform: Platform::linux_amd64(),
             created: Some("2024-01-01T00:00:00Z".to_owned()),
             layer_sizes: vec![1024],
-            env: vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned()],
+            env: vec![
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+            ],
             labels: BTreeMap::new(),
             cmd: vec!["/bin/sh".to_owned()],
             entrypoint: Vec::new(),

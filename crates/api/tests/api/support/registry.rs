@@ -72,7 +72,8 @@ impl TestRegistry {
 
     /// Starts a registry. Panics if it cannot start (with the registry's own log).
     pub async fn start_with(options: RegistryOptions) -> Self {
-        let binary = std::env::var(REGISTRY_BIN_ENV).unwrap_or_else(|_| DEFAULT_REGISTRY_BIN.into());
+        let binary =
+            std::env::var(REGISTRY_BIN_ENV).unwrap_or_else(|_| DEFAULT_REGISTRY_BIN.into());
         assert!(
             Path::new(&binary).exists(),
             "{binary} not found: install Debian's docker-registry package (or set {REGISTRY_BIN_ENV})"
@@ -297,7 +298,9 @@ async fn wait_until_ready(child: &mut tokio::process::Child, port: u16) -> Resul
             }
         }
         if Instant::now() > deadline {
-            return Err(format!("GET {url} did not answer within {STARTUP_TIMEOUT:?}"));
+            return Err(format!(
+                "GET {url} did not answer within {STARTUP_TIMEOUT:?}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

@@ -212,7 +212,9 @@ impl RegistryHttp {
                     } else {
                         scopes.clone()
                     };
-                    let token = self.fetch_token(&realm, service.as_deref(), &wanted).await?;
+                    let token = self
+                        .fetch_token(&realm, service.as_deref(), &wanted)
+                        .await?;
                     let mut auth = self.lock();
                     auth.scheme = Scheme::Bearer;
                     auth.bearer_realm = Some((realm, service));
@@ -227,7 +229,9 @@ impl RegistryHttp {
     async fn prefetch_token(&self, scopes: &[String], scope_key: &str) -> anyhow::Result<()> {
         let realm = {
             let auth = self.lock();
-            if auth.scheme != Scheme::Bearer || scopes.is_empty() || auth.tokens.contains_key(scope_key)
+            if auth.scheme != Scheme::Bearer
+                || scopes.is_empty()
+                || auth.tokens.contains_key(scope_key)
             {
                 return Ok(());
             }
@@ -241,10 +245,16 @@ impl RegistryHttp {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, AuthState> {
-        self.auth.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.auth
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn authorize(&self, request: reqwest::RequestBuilder, scope_key: &str) -> reqwest::RequestBuilder {
+    fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        scope_key: &str,
+    ) -> reqwest::RequestBuilder {
         let auth = self.lock();
         match (auth.scheme, &self.credentials) {
             (Scheme::Basic, Some(credentials)) => {

@@ -90,9 +90,7 @@ pub mod fixture {
     pub const DOTTED_LAYERS: [usize; 2] = [5_000, 6_000];
 
     /// Every repository of the fixture, in byte order.
-    pub const REPOSITORIES: [&str; 7] = [
-        DEEP, BUSYBOX, ALPINE, DOTTED, APP, WORKER, MULTIARCH,
-    ];
+    pub const REPOSITORIES: [&str; 7] = [DEEP, BUSYBOX, ALPINE, DOTTED, APP, WORKER, MULTIARCH];
 }
 
 /// A single-platform manifest as pushed.

@@ -183,7 +183,9 @@ impl Drop for TokenServer {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The key id libtrust (and so distribution) derives from a public key: base32 of the first 30
@@ -217,7 +219,10 @@ fn sign(state: &TokenState, subject: &str, scopes: &[String]) -> anyhow::Result<
         nbf: issued_at,
         iat: issued_at,
         jti: hex::encode(jti),
-        access: scopes.iter().filter_map(|scope| parse_scope(scope)).collect(),
+        access: scopes
+            .iter()
+            .filter_map(|scope| parse_scope(scope))
+            .collect(),
     };
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(state.key_id.clone());

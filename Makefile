@@ -1,0 +1,100 @@
+# registry-gui — the two commands are `make run` and `make test` (see README.md).
+# Every tool is installed on demand, idempotently, from the package registries only
+# (rustup, crates.io, npm, apt). Nothing else is downloaded: trunk runs offline.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+TOOLS := $(ROOT)/.tools
+export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+TRUNK_VERSION := 0.21.14
+BINARYEN_VERSION := 132.0.0
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+export TRUNK_TOOLS_WASM_BINDGEN := $(WASM_BINDGEN_VERSION)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_TEST_PACKAGES := docker-registry chromium chromium-driver
+DIST := crates/web/dist
+PORT ?= 12000
+
+.PHONY: help run test build web api lint fmt clippy unit-test tools tools-web tools-test \
+        wasm-target trunk wasm-bindgen wasm-opt apt-test bench screenshots dist fuzz-api clean
+
+help:
+	@echo "make run    build the SPA and the API, serve on http://localhost:$(PORT)"
+	@echo "make test   install test dependencies, lint, run every test"
+	@echo "make bench  performance figures against a real local registry"
+
+## ---- tools ---------------------------------------------------------------
+
+tools-web: wasm-target trunk wasm-bindgen wasm-opt
+
+wasm-target:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+
+trunk:
+	@trunk --version 2>/dev/null | grep -q " $(TRUNK_VERSION)$$" \
+	  || { echo "installing trunk $(TRUNK_VERSION) (takes ~7 minutes once)"; \
+	       cargo install trunk --version $(TRUNK_VERSION) --locked; }
+
+# No --locked: wasm-bindgen-cli's own lockfile pins a crate version crates.io no longer serves.
+wasm-bindgen:
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "wasm-bindgen not found in Cargo.lock"; exit 1; }
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" \
+	  || { echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (takes ~6 minutes once)"; \
+	       cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION); }
+
+# Debian's binaryen 108 produces a wasm that fails at load time with current Rust: use npm's.
+wasm-opt:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	@$(TOOLS)/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))" \
+	  || { mkdir -p $(TOOLS) && cd $(TOOLS) && npm install --no-audit --no-fund --no-save binaryen@$(BINARYEN_VERSION); }
+
+apt-test:
+	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "installing$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+tools-test: tools-web apt-test
+	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+
+## ---- build ---------------------------------------------------------------
+
+web: tools-web
+	cd crates/web && trunk build --release
+
+api:
+	cargo build --release -p api --bin registry-gui
+
+build: web api
+
+run: build
+	STATIC_DIR=$(DIST) PORT=$(PORT) ./target/release/registry-gui serve
+
+## ---- checks --------------------------------------------------------------
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p shared -p api --all-targets -- -D warnings
+	cargo clippy -p web --target wasm32-unknown-unknown -- -D warnings
+
+unit-test:
+	cargo test -p shared -p api
+
+test: tools-test web lint
+	cargo test -p shared -p api -- --test-threads 4
+
+bench: tools-test
+	cargo bench -p api --bench bench
+
+clean:
+	cargo clean
+	rm -rf $(DIST)
