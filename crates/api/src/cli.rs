@@ -1,9 +1,331 @@
-//! The administrative command line: works directly on the database.
+//! The administrative command line. It works directly on the database (same `DATABASE_URL`),
+//! enforcing the same rules as the API, so an operator can recover without editing SQL.
+//!
+//! Exit codes: 0 success, 1 refused or failed (one line saying why), 2 usage or configuration.
+use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config::Command;
+use shared::admin::CreateUserRequest;
+use shared::auth::Role;
+use sqlx::SqlitePool;
+
+use crate::admin::{self, Actor};
+use crate::auth::password::PasswordHasher;
+use crate::config::{Command, ConfigError, DatabaseArgs, RegistryCommand, ThrottleSettings, UserCommand};
+use crate::crypto::SecretCipher;
+use crate::db_lock::DatabaseLock;
+use crate::error::AppError;
+
+enum CliError {
+    /// Exit 2.
+    Usage(String),
+    /// Exit 1.
+    Refused(String),
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        CliError::Usage(e.to_string())
+    }
+}
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Internal(inner) => CliError::Refused(format!("{inner:#}")),
+            other => CliError::Refused(format!("{} ({})", other, other.code())),
+        }
+    }
+}
+
+impl From<sqlx::Error> for CliError {
+    fn from(e: sqlx::Error) -> Self {
+        CliError::Refused(format!("database error: {e}"))
+    }
+}
 
 pub async fn run(command: Command) -> ExitCode {
-    eprintln!("registry-gui: {command:?} is not available in this build");
-    ExitCode::from(2)
+    match dispatch(command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(m)) => {
+            eprintln!("registry-gui: {m}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Refused(m)) => {
+            eprintln!("registry-gui: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn open(db: &DatabaseArgs) -> Result<SqlitePool, CliError> {
+    let settings = db.settings()?;
+    Ok(crate::db::connect(&settings.path).await?)
+}
+
+fn bcrypt_cost() -> Result<u32, CliError> {
+    match std::env::var("BCRYPT_COST") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| (4..=31).contains(c))
+            .ok_or_else(|| CliError::Usage("invalid configuration: BCRYPT_COST: not a number from 4 to 31".into())),
+        _ => Ok(12),
+    }
+}
+
+fn parse_role(raw: &str) -> Result<Role, CliError> {
+    Role::parse(&raw.trim().to_ascii_lowercase())
+        .ok_or_else(|| CliError::Usage(format!("unknown role {raw:?}: use admin, editor or viewer")))
+}
+
+fn throttle_defaults() -> ThrottleSettings {
+    ThrottleSettings {
+        window_secs: 900,
+        max_failures_per_user: 5,
+        max_failures_per_ip: 20,
+    }
+}
+
+async fn dispatch(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve(_) => Err(CliError::Usage("serve is not a CLI command".into())),
+        Command::User(cmd) => user(cmd).await,
+        Command::Registry(cmd) => registry(cmd).await,
+        Command::Backup { file, db } => backup(&db, &file).await,
+        Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
+    }
+}
+
+async fn user(cmd: UserCommand) -> Result<(), CliError> {
+    let actor = Actor::cli();
+    match cmd {
+        UserCommand::List { json, db } => {
+            let pool = open(&db).await?;
+            let users = admin::users::list(&pool, &throttle_defaults()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&shared::admin::UserList { users }).unwrap_or_default());
+            } else {
+                println!("{:<24} {:<7} {:<5} {:<7} {:<20}", "USERNAME", "ROLE", "2FA", "STATE", "LAST LOGIN");
+                for u in users {
+                    let state = if u.locked { "locked" } else if u.active { "active" } else { "throttled" };
+                    println!(
+                        "{:<24} {:<7} {:<5} {:<7} {:<20}",
+                        u.username,
+                        u.role.as_str(),
+                        if u.totp_enabled { "on" } else { "off" },
+                        state,
+                        u.last_login_at.as_deref().unwrap_or("never")
+                    );
+                }
+            }
+        }
+        UserCommand::Create { name, password, role, db } => {
+            let role = parse_role(&role)?;
+            let pool = open(&db).await?;
+            let hasher = PasswordHasher::new(bcrypt_cost()?).await?;
+            let created = admin::users::create(
+                &pool,
+                &hasher,
+                &throttle_defaults(),
+                &actor,
+                &CreateUserRequest {
+                    username: name,
+                    password,
+                    role: Some(role),
+                    is_admin: None,
+                },
+            )
+            .await?;
+            println!("created {} ({})", created.user.username, created.user.role);
+            if let Some(p) = created.generated_password {
+                println!("password: {p}");
+            }
+            println!("they enroll two-factor authentication and change the password at first sign-in");
+        }
+        UserCommand::Delete { name, db } => {
+            let pool = open(&db).await?;
+            admin::users::delete(&pool, &actor, &name).await?;
+            println!("deleted {}", name.to_ascii_lowercase());
+        }
+        UserCommand::SetRole { name, role, db } => {
+            let role = parse_role(&role)?;
+            let pool = open(&db).await?;
+            let user = admin::users::find(&pool, &name).await?;
+            if user.role() != role {
+                admin::users::set_role(&pool, &actor, &user, role).await?;
+            }
+            println!("{} is now {role}", user.username);
+        }
+        UserCommand::SetPassword { name, password, db } => {
+            let pool = open(&db).await?;
+            let hasher = PasswordHasher::new(bcrypt_cost()?).await?;
+            let generated = admin::users::set_password(&pool, &hasher, &actor, &name, password.as_deref()).await?;
+            println!("password set for {}; it must be changed at next sign-in", name.to_ascii_lowercase());
+            if let Some(p) = generated {
+                println!("password: {p}");
+            }
+        }
+        UserCommand::Reset2fa { name, db } => {
+            let pool = open(&db).await?;
+            admin::users::reset_two_factor(&pool, &actor, &name).await?;
+            println!("two-factor authentication reset for {}; they enroll again at next sign-in", name.to_ascii_lowercase());
+        }
+        UserCommand::Unlock { name, db } => {
+            let pool = open(&db).await?;
+            admin::users::unlock(&pool, &actor, &name).await?;
+            println!("unlocked {}", name.to_ascii_lowercase());
+        }
+    }
+    Ok(())
+}
+
+async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
+    let actor = Actor::cli();
+    match cmd {
+        RegistryCommand::List { json, db } => {
+            let pool = open(&db).await?;
+            let registries = admin::registries::list(&pool, None).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&shared::admin::RegistryList { registries }).unwrap_or_default()
+                );
+            } else {
+                println!("{:<20} {:<40} {:<30} {}", "NAME", "URL", "PULL HOST", "FLAGS");
+                for r in registries {
+                    let mut flags = Vec::new();
+                    if r.is_default {
+                        flags.push("default");
+                    }
+                    if r.read_only {
+                        flags.push("read-only");
+                    }
+                    if r.has_credentials {
+                        flags.push("credentials");
+                    }
+                    if r.insecure_tls {
+                        flags.push("insecure-tls");
+                    }
+                    println!("{:<20} {:<40} {:<30} {}", r.name, r.url, r.pull_host, flags.join(","));
+                }
+            }
+        }
+        RegistryCommand::Add {
+            name,
+            url,
+            username,
+            password,
+            pull_host,
+            read_only,
+            insecure_tls,
+            db,
+        } => {
+            let settings = db.settings()?;
+            let pool = crate::db::connect(&settings.path).await?;
+            let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&settings))
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))??;
+            let client_settings = crate::config::ServeArgs::default().settings()?.registry_client;
+            let mut client_settings = client_settings;
+            client_settings.allowed_hosts = std::env::var("REGISTRY_ALLOWED_HOSTS")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect());
+            let info = admin::registries::create(
+                &pool,
+                &cipher,
+                &client_settings,
+                &actor,
+                &shared::admin::CreateRegistryRequest {
+                    name,
+                    url,
+                    username,
+                    password,
+                    pull_host,
+                    insecure_tls,
+                    read_only,
+                },
+            )
+            .await?;
+            println!("added registry {} ({})", info.name, info.url);
+        }
+        RegistryCommand::Remove { name, db } => {
+            let pool = open(&db).await?;
+            admin::registries::delete(&pool, &actor, &name).await?;
+            println!("removed registry {name}");
+        }
+    }
+    Ok(())
+}
+
+/// A consistent online snapshot with `VACUUM INTO` (safe while the server runs).
+async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
+    if file.exists() {
+        return Err(CliError::Refused(format!("{} already exists; choose a new file", file.display())));
+    }
+    let pool = open(db).await?;
+    let target = file.to_string_lossy().to_string();
+    sqlx::query("VACUUM INTO ?")
+        .bind(&target)
+        .execute(&pool)
+        .await
+        .map_err(|e| CliError::Refused(format!("backup to {} failed: {e}", file.display())))?;
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    println!("backup written to {} ({size} bytes)", file.display());
+    let key = crate::crypto::key_file_for(&db.settings()?.path);
+    if key.exists() && db.secret_key.is_none() {
+        println!(
+            "note: registry passwords are encrypted with {}; keep a copy of it with the backup",
+            key.display()
+        );
+    }
+    Ok(())
+}
+
+/// Replaces the database with a backup. Refuses without `--yes` and while a server runs.
+async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliError> {
+    let settings = db.settings()?;
+    if !yes {
+        return Err(CliError::Refused(format!(
+            "restore replaces {} with {}; run again with --yes to confirm",
+            settings.path.display(),
+            file.display()
+        )));
+    }
+    if !file.is_file() {
+        return Err(CliError::Refused(format!("{} does not exist", file.display())));
+    }
+    let Some(_lock) = DatabaseLock::exclusive(&settings.path)? else {
+        return Err(CliError::Refused(format!(
+            "a registry-gui server is using {}; stop it before restoring",
+            settings.path.display()
+        )));
+    };
+    // Check that the file is one of our databases before touching the live one.
+    let check = crate::db::open(file).await?;
+    let has_users: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+            .fetch_optional(&check)
+            .await
+            .map_err(|e| CliError::Refused(format!("{} is not a registry-gui backup: {e}", file.display())))?;
+    check.close().await;
+    if has_users.is_none() {
+        return Err(CliError::Refused(format!("{} is not a registry-gui backup", file.display())));
+    }
+    let staged = settings.path.with_extension("restore-tmp");
+    std::fs::copy(file, &staged).map_err(|e| CliError::Refused(format!("cannot copy the backup: {e}")))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = settings.path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    std::fs::rename(&staged, &settings.path)
+        .map_err(|e| CliError::Refused(format!("cannot replace the database: {e}")))?;
+    // Bring the schema up to date in case the backup is older than this binary.
+    let pool = crate::db::connect(&settings.path).await?;
+    pool.close().await;
+    println!("restored {} from {}", settings.path.display(), file.display());
+    Ok(())
 }

@@ -1,4 +1,5 @@
 //! HTTP routes: one module per resource, each with `config`.
+pub mod admin;
 pub mod auth;
 pub mod ops;
 pub mod spa;
@@ -78,6 +79,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
                     .add(("Cache-Control", "no-store")),
             )
             .configure(auth::config)
+            .configure(admin::config)
             .default_service(web::to(api_not_found)),
     );
 }

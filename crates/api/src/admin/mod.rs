@@ -1,0 +1,23 @@
+//! Administration: users and registries. Shared by the admin API and the CLI, so both enforce
+//! the same rules (last admin, session revocation, SSRF checks).
+pub mod registries;
+pub mod users;
+
+/// Who performs an administrative action, for the audit log and the self-modification rule.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `None` for the CLI (an operator on the server).
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn cli() -> Self {
+        Self {
+            user_id: None,
+            name: "cli".into(),
+            ip: None,
+        }
+    }
+}

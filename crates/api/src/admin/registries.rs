@@ -1,0 +1,206 @@
+//! Registry management. Only admins point the server at a URL, and never at link-local or
+//! metadata addresses (see `registry::check_registry_url`).
+use shared::admin::{CreateRegistryRequest, RegistryInfo, UpdateRegistryRequest};
+use sqlx::SqlitePool;
+
+use super::Actor;
+use crate::config::{parse_registry_url, RegistryClientSettings};
+use crate::crypto::SecretCipher;
+use crate::domain::RegistryName;
+use crate::error::{AppError, AppResult};
+use crate::storage::audit;
+use crate::storage::registries::{self, RegistryRow};
+
+pub fn registry_not_found(name: &str) -> AppError {
+    AppError::not_found("registry_not_found", format!("there is no registry named {name:?}"))
+}
+
+/// The wire form: credentials are write-only, so only `has_credentials` is returned.
+pub fn to_info(row: &RegistryRow, default_name: Option<&str>) -> RegistryInfo {
+    RegistryInfo {
+        name: row.name.clone(),
+        url: row.url.clone(),
+        pull_host: row.pull_host.clone().unwrap_or_else(|| host_of(&row.url)),
+        read_only: row.read_only,
+        insecure_tls: row.insecure_tls,
+        has_credentials: row.username.is_some() || row.password_encrypted.is_some(),
+        is_default: default_name == Some(row.name.as_str()),
+        created_at: row.created_at.clone(),
+        created_by: row.created_by.clone(),
+    }
+}
+
+/// `host[:port]` of a URL, as users type it after `docker pull`.
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// The registry a user gets when they name none: their choice if it still exists, else the
+/// one configured through `REGISTRY_URL`.
+pub async fn default_name(pool: &SqlitePool, user_default: Option<&str>) -> AppResult<Option<String>> {
+    if let Some(name) = user_default {
+        if registries::find(pool, name).await?.is_some() {
+            return Ok(Some(name.to_string()));
+        }
+    }
+    Ok(registries::find_bootstrapped(pool).await?.map(|r| r.name))
+}
+
+pub async fn list(pool: &SqlitePool, user_default: Option<&str>) -> AppResult<Vec<RegistryInfo>> {
+    let default = default_name(pool, user_default).await?;
+    Ok(registries::list(pool)
+        .await?
+        .iter()
+        .map(|r| to_info(r, default.as_deref()))
+        .collect())
+}
+
+fn validate_pull_host(raw: &str) -> AppResult<Option<String>> {
+    let value = raw.trim().trim_end_matches('/');
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let ok = !value.contains("://")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]/_".contains(&b))
+        && url::Url::parse(&format!("https://{value}")).is_ok_and(|u| u.host_str().is_some());
+    if ok {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(AppError::bad_request(
+            "invalid_pull_host",
+            "pull_host must be a host name with an optional port, like registry.example.com:5000",
+        ))
+    }
+}
+
+fn validate_url(raw: &str, settings: &RegistryClientSettings, exempt: bool) -> AppResult<String> {
+    let url = parse_registry_url(raw).map_err(|m| AppError::bad_request("invalid_url", m))?;
+    crate::registry::check_registry_url(&url, settings.allowed_hosts.as_deref(), exempt)?;
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+async fn record(pool: &SqlitePool, actor: &Actor, action: &str, target: &str, detail: Option<&str>) -> AppResult<()> {
+    audit::record(
+        pool,
+        audit::NewEvent {
+            actor: Some(&actor.name),
+            ip: actor.ip.as_deref(),
+            action,
+            target: Some(target),
+            outcome: "success",
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds a registry. It is not contacted (use `test`).
+pub async fn create(
+    pool: &SqlitePool,
+    cipher: &SecretCipher,
+    settings: &RegistryClientSettings,
+    actor: &Actor,
+    req: &CreateRegistryRequest,
+) -> AppResult<RegistryInfo> {
+    let name = RegistryName::parse(req.name.trim())?;
+    let url = validate_url(&req.url, settings, false)?;
+    let pull_host = validate_pull_host(req.pull_host.as_deref().unwrap_or_default())?;
+    let password = non_empty(req.password.as_deref())
+        .map(|p| cipher.encrypt(p))
+        .transpose()?;
+    let created = registries::insert(
+        pool,
+        registries::NewRegistry {
+            name: name.as_str(),
+            url: &url,
+            username: non_empty(req.username.as_deref()),
+            password_encrypted: password.as_deref(),
+            pull_host: pull_host.as_deref(),
+            insecure_tls: req.insecure_tls,
+            read_only: req.read_only,
+            created_by: Some(&actor.name),
+        },
+    )
+    .await?;
+    if !created {
+        return Err(AppError::conflict(
+            "registry_exists",
+            format!("a registry named {:?} already exists", name.as_str()),
+        ));
+    }
+    record(pool, actor, "registry_added", name.as_str(), Some(&url)).await?;
+    let row = registries::find(pool, name.as_str())
+        .await?
+        .ok_or_else(|| registry_not_found(name.as_str()))?;
+    Ok(to_info(&row, None))
+}
+
+pub async fn update(
+    pool: &SqlitePool,
+    cipher: &SecretCipher,
+    settings: &RegistryClientSettings,
+    actor: &Actor,
+    name: &str,
+    req: &UpdateRegistryRequest,
+) -> AppResult<RegistryInfo> {
+    let mut row = registries::find(pool, name)
+        .await?
+        .ok_or_else(|| registry_not_found(name))?;
+    if let Some(url) = &req.url {
+        row.url = validate_url(url, settings, row.bootstrapped)?;
+    }
+    if let Some(username) = &req.username {
+        row.username = non_empty(Some(username)).map(str::to_string);
+    }
+    if let Some(password) = &req.password {
+        row.password_encrypted = non_empty(Some(password))
+            .map(|p| cipher.encrypt(p))
+            .transpose()?;
+    }
+    if let Some(pull_host) = &req.pull_host {
+        row.pull_host = validate_pull_host(pull_host)?;
+    }
+    if let Some(v) = req.insecure_tls {
+        row.insecure_tls = v;
+    }
+    if let Some(v) = req.read_only {
+        row.read_only = v;
+    }
+    if !registries::update(pool, &row).await? {
+        return Err(registry_not_found(name));
+    }
+    record(pool, actor, "registry_updated", name, None).await?;
+    Ok(to_info(&row, None))
+}
+
+pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
+    let row = registries::find(pool, name)
+        .await?
+        .ok_or_else(|| registry_not_found(name))?;
+    if row.bootstrapped {
+        return Err(AppError::conflict(
+            "registry_bootstrapped",
+            "this registry is configured through REGISTRY_URL and would come back at the next start; change the server's environment instead",
+        ));
+    }
+    if !registries::delete(pool, name).await? {
+        return Err(registry_not_found(name));
+    }
+    record(pool, actor, "registry_removed", name, None).await
+}
