@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod cli;
 mod foundation;
 mod harness;
 mod helpers;

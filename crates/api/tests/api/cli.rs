@@ -1,0 +1,155 @@
+//! The command line against a real database, the way an operator would use it.
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+
+fn cli(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_registry-gui"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("BCRYPT_COST", "4")
+        .env_remove("SECRET_KEY")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn users_are_created_listed_promoted_and_deleted_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let out = cli(&db, &["user", "create", "ops", "--role", "admin"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("password: "), "a generated password is printed");
+
+    let out = cli(&db, &["user", "create", "bob", "--password", "bob-password-1", "--role", "viewer"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = cli(&db, &["user", "create", "bob"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("user_exists"));
+
+    let out = cli(&db, &["user", "list", "--json"]);
+    let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = list["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["bob", "ops"]);
+
+    assert_eq!(cli(&db, &["user", "set-role", "bob", "editor"]).status.code(), Some(0));
+    assert_eq!(cli(&db, &["user", "set-role", "bob", "root"]).status.code(), Some(2));
+    assert_eq!(cli(&db, &["user", "delete", "bob"]).status.code(), Some(0));
+    let out = cli(&db, &["user", "delete", "bob"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("user_not_found"));
+}
+
+#[test]
+fn the_cli_refuses_to_remove_the_last_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    cli(&db, &["user", "create", "ops", "--role", "admin"]);
+    for args in [&["user", "delete", "ops"][..], &["user", "set-role", "ops", "viewer"][..]] {
+        let out = cli(&db, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains("last_admin"), "{}", stderr(&out));
+        assert_eq!(stderr(&out).trim().lines().count(), 1);
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    assert_eq!(cli(&db, &["user", "frobnicate"]).status.code(), Some(2));
+    assert_eq!(cli(&db, &["user", "create"]).status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn an_operator_recovers_a_locked_out_admin_while_the_server_runs() {
+    let app = spawn_app().await;
+    let session = app.admin().await;
+    for _ in 0..5 {
+        app.login("admin", "wrong-password").await;
+    }
+    assert_eq!(app.login("admin", ADMIN_PASSWORD).await.status(), 429);
+
+    let db = app.db_path.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let unlock = cli(&db, &["user", "unlock", "admin"]);
+        let reset = cli(&db, &["user", "reset-2fa", "admin"]);
+        let password = cli(&db, &["user", "set-password", "admin", "--password", "recovered-password"]);
+        (unlock, reset, password)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.0.status.code(), Some(0), "{}", stderr(&out.0));
+    assert_eq!(out.1.status.code(), Some(0), "{}", stderr(&out.1));
+    assert_eq!(out.2.status.code(), Some(0), "{}", stderr(&out.2));
+
+    assert_eq!(app.get("/api/auth/me", &session.token).await.status(), 401, "sessions revoked");
+    let res = app.login("admin", "recovered-password").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "totp_setup_required");
+}
+
+#[test]
+fn registries_are_added_listed_and_removed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let out = cli(
+        &db,
+        &["registry", "add", "mirror", "http://127.0.0.1:5999", "--username", "u", "--password", "cli-secret-pw", "--read-only"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = cli(&db, &["registry", "list", "--json"]);
+    let text = stdout(&out);
+    assert!(!text.contains("cli-secret-pw"));
+    let list: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list["registries"][0]["name"], "mirror");
+    assert_eq!(list["registries"][0]["has_credentials"], true);
+    assert_eq!(list["registries"][0]["read_only"], true);
+    let out = cli(&db, &["registry", "add", "meta", "http://169.254.169.254"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("registry_host_forbidden"));
+    assert_eq!(cli(&db, &["registry", "remove", "mirror"]).status.code(), Some(0));
+    assert_eq!(cli(&db, &["registry", "remove", "mirror"]).status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn a_backup_restores_and_its_users_can_sign_in() {
+    let app = spawn_app().await;
+    let session = app.admin().await;
+    let backup = app.dir.path().join("backup.db");
+    let db = app.db_path.clone();
+    let b = backup.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&db, &["backup", b.to_str().unwrap()])).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // While the server runs, restore is refused.
+    let db = app.db_path.clone();
+    let b = backup.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&db, &["restore", b.to_str().unwrap(), "--yes"])).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("stop it"), "{}", stderr(&out));
+
+    // Restore into a fresh location (no server there) and sign in with the restored user.
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = target_dir.path().join("restored.db");
+    let out = cli(&target, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "refused without --yes");
+    let out = cli(&target, &["restore", backup.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let restored = crate::helpers::spawn_app_with(|s| s.database.path = target.clone()).await;
+    let token = restored.sign_in_again(&session).await;
+    assert_eq!(restored.get("/api/auth/me", &token).await.status(), 200);
+}
