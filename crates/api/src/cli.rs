@@ -11,7 +11,9 @@ use sqlx::SqlitePool;
 
 use crate::admin::{self, Actor};
 use crate::auth::password::PasswordHasher;
-use crate::config::{Command, ConfigError, DatabaseArgs, RegistryCommand, ThrottleSettings, UserCommand};
+use crate::config::{
+    Command, ConfigError, DatabaseArgs, RegistryCommand, ThrottleSettings, UserCommand,
+};
 use crate::crypto::SecretCipher;
 use crate::db_lock::DatabaseLock;
 use crate::error::AppError;
@@ -70,14 +72,19 @@ fn bcrypt_cost() -> Result<u32, CliError> {
             .parse()
             .ok()
             .filter(|c| (4..=31).contains(c))
-            .ok_or_else(|| CliError::Usage("invalid configuration: BCRYPT_COST: not a number from 4 to 31".into())),
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "invalid configuration: BCRYPT_COST: not a number from 4 to 31".into(),
+                )
+            }),
         _ => Ok(12),
     }
 }
 
 fn parse_role(raw: &str) -> Result<Role, CliError> {
-    Role::parse(&raw.trim().to_ascii_lowercase())
-        .ok_or_else(|| CliError::Usage(format!("unknown role {raw:?}: use admin, editor or viewer")))
+    Role::parse(&raw.trim().to_ascii_lowercase()).ok_or_else(|| {
+        CliError::Usage(format!("unknown role {raw:?}: use admin, editor or viewer"))
+    })
 }
 
 fn throttle_defaults() -> ThrottleSettings {
@@ -95,6 +102,7 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Registry(cmd) => registry(cmd).await,
         Command::Backup { file, db } => backup(&db, &file).await,
         Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
+        Command::Healthcheck { port } => healthcheck(&port).await,
     }
 }
 
@@ -105,11 +113,24 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
             let pool = open(&db).await?;
             let users = admin::users::list(&pool, &throttle_defaults()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&shared::admin::UserList { users }).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&shared::admin::UserList { users })
+                        .unwrap_or_default()
+                );
             } else {
-                println!("{:<24} {:<7} {:<5} {:<7} {:<20}", "USERNAME", "ROLE", "2FA", "STATE", "LAST LOGIN");
+                println!(
+                    "{:<24} {:<7} {:<5} {:<7} {:<20}",
+                    "USERNAME", "ROLE", "2FA", "STATE", "LAST LOGIN"
+                );
                 for u in users {
-                    let state = if u.locked { "locked" } else if u.active { "active" } else { "throttled" };
+                    let state = if u.locked {
+                        "locked"
+                    } else if u.active {
+                        "active"
+                    } else {
+                        "throttled"
+                    };
                     println!(
                         "{:<24} {:<7} {:<5} {:<7} {:<20}",
                         u.username,
@@ -121,7 +142,12 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
                 }
             }
         }
-        UserCommand::Create { name, password, role, db } => {
+        UserCommand::Create {
+            name,
+            password,
+            role,
+            db,
+        } => {
             let role = parse_role(&role)?;
             let pool = open(&db).await?;
             let hasher = PasswordHasher::new(bcrypt_cost()?).await?;
@@ -142,7 +168,9 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
             if let Some(p) = created.generated_password {
                 println!("password: {p}");
             }
-            println!("they enroll two-factor authentication and change the password at first sign-in");
+            println!(
+                "they enroll two-factor authentication and change the password at first sign-in"
+            );
         }
         UserCommand::Delete { name, db } => {
             let pool = open(&db).await?;
@@ -161,8 +189,13 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::SetPassword { name, password, db } => {
             let pool = open(&db).await?;
             let hasher = PasswordHasher::new(bcrypt_cost()?).await?;
-            let generated = admin::users::set_password(&pool, &hasher, &actor, &name, password.as_deref()).await?;
-            println!("password set for {}; it must be changed at next sign-in", name.to_ascii_lowercase());
+            let generated =
+                admin::users::set_password(&pool, &hasher, &actor, &name, password.as_deref())
+                    .await?;
+            println!(
+                "password set for {}; it must be changed at next sign-in",
+                name.to_ascii_lowercase()
+            );
             if let Some(p) = generated {
                 println!("password: {p}");
             }
@@ -170,7 +203,10 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::Reset2fa { name, db } => {
             let pool = open(&db).await?;
             admin::users::reset_two_factor(&pool, &actor, &name).await?;
-            println!("two-factor authentication reset for {}; they enroll again at next sign-in", name.to_ascii_lowercase());
+            println!(
+                "two-factor authentication reset for {}; they enroll again at next sign-in",
+                name.to_ascii_lowercase()
+            );
         }
         UserCommand::Unlock { name, db } => {
             let pool = open(&db).await?;
@@ -190,10 +226,11 @@ async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&shared::admin::RegistryList { registries }).unwrap_or_default()
+                    serde_json::to_string_pretty(&shared::admin::RegistryList { registries })
+                        .unwrap_or_default()
                 );
             } else {
-                println!("{:<20} {:<40} {:<30} {}", "NAME", "URL", "PULL HOST", "FLAGS");
+                println!("{:<20} {:<40} {:<30} FLAGS", "NAME", "URL", "PULL HOST");
                 for r in registries {
                     let mut flags = Vec::new();
                     if r.is_default {
@@ -208,7 +245,13 @@ async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
                     if r.insecure_tls {
                         flags.push("insecure-tls");
                     }
-                    println!("{:<20} {:<40} {:<30} {}", r.name, r.url, r.pull_host, flags.join(","));
+                    println!(
+                        "{:<20} {:<40} {:<30} {}",
+                        r.name,
+                        r.url,
+                        r.pull_host,
+                        flags.join(",")
+                    );
                 }
             }
         }
@@ -227,12 +270,19 @@ async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
             let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&settings))
                 .await
                 .map_err(|e| CliError::Refused(e.to_string()))??;
-            let client_settings = crate::config::ServeArgs::default().settings()?.registry_client;
+            let client_settings = crate::config::ServeArgs::default()
+                .settings()?
+                .registry_client;
             let mut client_settings = client_settings;
             client_settings.allowed_hosts = std::env::var("REGISTRY_ALLOWED_HOSTS")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
-                .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect());
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                });
             let info = admin::registries::create(
                 &pool,
                 &cipher,
@@ -263,7 +313,10 @@ async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
 /// A consistent online snapshot with `VACUUM INTO` (safe while the server runs).
 async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
     if file.exists() {
-        return Err(CliError::Refused(format!("{} already exists; choose a new file", file.display())));
+        return Err(CliError::Refused(format!(
+            "{} already exists; choose a new file",
+            file.display()
+        )));
     }
     let pool = open(db).await?;
     let target = file.to_string_lossy().to_string();
@@ -295,7 +348,10 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
         )));
     }
     if !file.is_file() {
-        return Err(CliError::Refused(format!("{} does not exist", file.display())));
+        return Err(CliError::Refused(format!(
+            "{} does not exist",
+            file.display()
+        )));
     }
     let Some(_lock) = DatabaseLock::exclusive(&settings.path)? else {
         return Err(CliError::Refused(format!(
@@ -305,17 +361,27 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
     };
     // Check that the file is one of our databases before touching the live one.
     let check = crate::db::open(file).await?;
-    let has_users: Option<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'users'")
-            .fetch_optional(&check)
-            .await
-            .map_err(|e| CliError::Refused(format!("{} is not a registry-gui backup: {e}", file.display())))?;
+    let has_users: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+    )
+    .fetch_optional(&check)
+    .await
+    .map_err(|e| {
+        CliError::Refused(format!(
+            "{} is not a registry-gui backup: {e}",
+            file.display()
+        ))
+    })?;
     check.close().await;
     if has_users.is_none() {
-        return Err(CliError::Refused(format!("{} is not a registry-gui backup", file.display())));
+        return Err(CliError::Refused(format!(
+            "{} is not a registry-gui backup",
+            file.display()
+        )));
     }
     let staged = settings.path.with_extension("restore-tmp");
-    std::fs::copy(file, &staged).map_err(|e| CliError::Refused(format!("cannot copy the backup: {e}")))?;
+    std::fs::copy(file, &staged)
+        .map_err(|e| CliError::Refused(format!("cannot copy the backup: {e}")))?;
     for suffix in ["-wal", "-shm"] {
         let mut p = settings.path.clone().into_os_string();
         p.push(suffix);
@@ -326,6 +392,35 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
     // Bring the schema up to date in case the backup is older than this binary.
     let pool = crate::db::connect(&settings.path).await?;
     pool.close().await;
-    println!("restored {} from {}", settings.path.display(), file.display());
+    println!(
+        "restored {} from {}",
+        settings.path.display(),
+        file.display()
+    );
     Ok(())
+}
+
+async fn healthcheck(port: &str) -> Result<(), CliError> {
+    let port: u16 = port.trim().parse().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid configuration: PORT: {port:?} is not a port number"
+        ))
+    })?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .map_err(|e| CliError::Refused(e.to_string()))?;
+    let res = client
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .map_err(|e| CliError::Refused(format!("unhealthy: {e}")))?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(CliError::Refused(format!(
+            "unhealthy: /healthz answered {}",
+            res.status()
+        )))
+    }
 }

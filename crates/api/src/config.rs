@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage users directly in the database (recovery and automation).
     #[command(subcommand)]
     User(UserCommand),
@@ -42,6 +42,11 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         db: DatabaseArgs,
+    },
+    /// Exit 0 when the local server answers `/healthz` (for container health checks).
+    Healthcheck {
+        #[arg(long, env = "PORT", default_value = "12000")]
+        port: String,
     },
     /// Replace the database with the snapshot in FILE (the server must be stopped).
     Restore {
@@ -414,10 +419,15 @@ impl ServeArgs {
     /// Validates every value; the first bad one is reported.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         let host = non_empty(self.host.clone()).unwrap_or_else(|| "0.0.0.0".into());
-        let port = parse_num("PORT", self.port.as_deref(), 12000u16, "a port number (0-65535)")?;
+        let port = parse_num(
+            "PORT",
+            self.port.as_deref(),
+            12000u16,
+            "a port number (0-65535)",
+        )?;
 
-        let registry_url = non_empty(self.registry_url.clone())
-            .unwrap_or_else(|| "http://localhost:5000".into());
+        let registry_url =
+            non_empty(self.registry_url.clone()).unwrap_or_else(|| "http://localhost:5000".into());
         let registry_url =
             parse_registry_url(&registry_url).map_err(|m| ConfigError::new("REGISTRY_URL", m))?;
         let registry_name =

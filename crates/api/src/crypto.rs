@@ -56,7 +56,9 @@ impl SecretCipher {
                 rand::rngs::OsRng.fill_bytes(&mut key);
                 write_private_file(
                     &path,
-                    base64::engine::general_purpose::STANDARD.encode(key).as_bytes(),
+                    base64::engine::general_purpose::STANDARD
+                        .encode(key)
+                        .as_bytes(),
                 )
                 .map_err(|e| err(format!("cannot write key file {}: {e}", path.display())))?;
                 Ok(Self::from_key(&key))
@@ -143,13 +145,19 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(key_file_for(&db.path)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(key_file_for(&db.path))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let with_key = DatabaseSettings {
             secret_key: Some(Secret::new("k".repeat(32))),
             ..db
         };
-        assert!(SecretCipher::load(&with_key).unwrap().decrypt(&encrypted).is_err());
+        assert!(SecretCipher::load(&with_key)
+            .unwrap()
+            .decrypt(&encrypted)
+            .is_err());
     }
 }

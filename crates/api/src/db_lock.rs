@@ -30,7 +30,12 @@ fn open(db_path: &Path) -> Result<File, ConfigError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| ConfigError::new("DATABASE_URL", format!("cannot open {}: {e}", path.display())))
+        .map_err(|e| {
+            ConfigError::new(
+                "DATABASE_URL",
+                format!("cannot open {}: {e}", path.display()),
+            )
+        })
 }
 
 impl DatabaseLock {
@@ -42,7 +47,10 @@ impl DatabaseLock {
             file.try_lock_shared().map_err(|_| {
                 ConfigError::new(
                     "DATABASE_URL",
-                    format!("{} is being restored; try again when the restore has finished", path.display()),
+                    format!(
+                        "{} is being restored; try again when the restore has finished",
+                        path.display()
+                    ),
                 )
             })?;
             Ok(Self { _file: file })

@@ -10,7 +10,7 @@ async fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
         None => serve(args.serve).await,
-        Some(Command::Serve(serve_args)) => serve(serve_args).await,
+        Some(Command::Serve(serve_args)) => serve(*serve_args).await,
         Some(command) => cli::run(command).await,
     }
 }

@@ -55,7 +55,13 @@ impl Metrics {
     }
 
     /// One upstream registry call.
-    pub fn upstream(&self, registry: &str, operation: &str, elapsed: Duration, error: Option<&str>) {
+    pub fn upstream(
+        &self,
+        registry: &str,
+        operation: &str,
+        elapsed: Duration,
+        error: Option<&str>,
+    ) {
         let key = (registry.to_string(), operation.to_string());
         self.upstream
             .lock()
@@ -93,8 +99,17 @@ impl Metrics {
     /// The exposition text. `active_sessions` is read from the database by the caller.
     pub fn render(&self, active_sessions: i64) -> String {
         let mut out = String::new();
-        let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        header(&mut out, "registry_gui_http_requests_total", "counter", "HTTP requests by route and status.");
+        let requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        header(
+            &mut out,
+            "registry_gui_http_requests_total",
+            "counter",
+            "HTTP requests by route and status.",
+        );
         for ((method, route, status), h) in &requests {
             let _ = writeln!(
                 out,
@@ -116,10 +131,19 @@ impl Metrics {
                 escape(method),
                 escape(route)
             );
-            histogram(&mut out, "registry_gui_http_request_duration_seconds", &labels, h);
+            histogram(
+                &mut out,
+                "registry_gui_http_request_duration_seconds",
+                &labels,
+                h,
+            );
         }
 
-        let upstream = self.upstream.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let upstream = self
+            .upstream
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         header(
             &mut out,
             "registry_gui_upstream_request_duration_seconds",
@@ -127,11 +151,30 @@ impl Metrics {
             "Latency of calls to registries.",
         );
         for ((registry, op), h) in &upstream {
-            let labels = format!("registry=\"{}\",operation=\"{}\"", escape(registry), escape(op));
-            histogram(&mut out, "registry_gui_upstream_request_duration_seconds", &labels, h);
+            let labels = format!(
+                "registry=\"{}\",operation=\"{}\"",
+                escape(registry),
+                escape(op)
+            );
+            histogram(
+                &mut out,
+                "registry_gui_upstream_request_duration_seconds",
+                &labels,
+                h,
+            );
         }
-        header(&mut out, "registry_gui_upstream_errors_total", "counter", "Failed calls to registries.");
-        for ((registry, kind), n) in self.upstream_errors.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        header(
+            &mut out,
+            "registry_gui_upstream_errors_total",
+            "counter",
+            "Failed calls to registries.",
+        );
+        for ((registry, kind), n) in self
+            .upstream_errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             let _ = writeln!(
                 out,
                 "registry_gui_upstream_errors_total{{registry=\"{}\",kind=\"{}\"}} {n}",
@@ -142,11 +185,26 @@ impl Metrics {
 
         let hits = self.cache_hits.load(Ordering::Relaxed);
         let misses = self.cache_misses.load(Ordering::Relaxed);
-        header(&mut out, "registry_gui_cache_hits_total", "counter", "Registry cache hits.");
+        header(
+            &mut out,
+            "registry_gui_cache_hits_total",
+            "counter",
+            "Registry cache hits.",
+        );
         let _ = writeln!(out, "registry_gui_cache_hits_total {hits}");
-        header(&mut out, "registry_gui_cache_misses_total", "counter", "Registry cache misses.");
+        header(
+            &mut out,
+            "registry_gui_cache_misses_total",
+            "counter",
+            "Registry cache misses.",
+        );
         let _ = writeln!(out, "registry_gui_cache_misses_total {misses}");
-        header(&mut out, "registry_gui_cache_hit_ratio", "gauge", "Hits over lookups since start.");
+        header(
+            &mut out,
+            "registry_gui_cache_hit_ratio",
+            "gauge",
+            "Hits over lookups since start.",
+        );
         let ratio = if hits + misses == 0 {
             0.0
         } else {
@@ -154,9 +212,23 @@ impl Metrics {
         };
         let _ = writeln!(out, "registry_gui_cache_hit_ratio {ratio}");
 
-        header(&mut out, "registry_gui_login_failures_total", "counter", "Failed sign-in attempts by reason.");
-        for (reason, n) in self.login_failures.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "registry_gui_login_failures_total{{reason=\"{}\"}} {n}", escape(reason));
+        header(
+            &mut out,
+            "registry_gui_login_failures_total",
+            "counter",
+            "Failed sign-in attempts by reason.",
+        );
+        for (reason, n) in self
+            .login_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "registry_gui_login_failures_total{{reason=\"{}\"}} {n}",
+                escape(reason)
+            );
         }
         header(
             &mut out,
@@ -184,7 +256,10 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
 }
 
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -196,7 +271,12 @@ mod tests {
         let m = Metrics::new();
         m.request("GET", "/api/catalog", 200, Duration::from_millis(3));
         m.request("GET", "/api/catalog", 200, Duration::from_millis(300));
-        m.upstream("default", "catalog", Duration::from_millis(20), Some("timeout"));
+        m.upstream(
+            "default",
+            "catalog",
+            Duration::from_millis(20),
+            Some("timeout"),
+        );
         m.login_failure("login_failed");
         m.cache_hit();
         m.cache_miss();
@@ -206,7 +286,9 @@ mod tests {
         ));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"+Inf\"} 2"));
-        assert!(text.contains("registry_gui_upstream_errors_total{registry=\"default\",kind=\"timeout\"} 1"));
+        assert!(text.contains(
+            "registry_gui_upstream_errors_total{registry=\"default\",kind=\"timeout\"} 1"
+        ));
         assert!(text.contains("registry_gui_login_failures_total{reason=\"login_failed\"} 1"));
         assert!(text.contains("registry_gui_cache_hit_ratio 0.5"));
         assert!(text.contains("registry_gui_active_sessions 4"));

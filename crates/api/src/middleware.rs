@@ -22,7 +22,8 @@ fn request_id(req: &ServiceRequest) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
@@ -45,16 +46,13 @@ pub async fn observe(
     let mut res = next.call(req).instrument(span).await?;
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| {
-            if path.starts_with("/api/") {
-                "/api/{unknown}".into()
-            } else {
-                "/{spa}".into()
-            }
-        });
+    let route = res.request().match_pattern().unwrap_or_else(|| {
+        if path.starts_with("/api/") {
+            "/api/{unknown}".into()
+        } else {
+            "/{spa}".into()
+        }
+    });
     let user = res
         .request()
         .extensions()
@@ -87,5 +85,8 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
 }

@@ -12,7 +12,10 @@ use crate::storage::audit;
 use crate::storage::registries::{self, RegistryRow};
 
 pub fn registry_not_found(name: &str) -> AppError {
-    AppError::not_found("registry_not_found", format!("there is no registry named {name:?}"))
+    AppError::not_found(
+        "registry_not_found",
+        format!("there is no registry named {name:?}"),
+    )
 }
 
 /// The wire form: credentials are write-only, so only `has_credentials` is returned.
@@ -46,7 +49,10 @@ pub fn host_of(url: &str) -> String {
 
 /// The registry a user gets when they name none: their choice if it still exists, else the
 /// one configured through `REGISTRY_URL`.
-pub async fn default_name(pool: &SqlitePool, user_default: Option<&str>) -> AppResult<Option<String>> {
+pub async fn default_name(
+    pool: &SqlitePool,
+    user_default: Option<&str>,
+) -> AppResult<Option<String>> {
     if let Some(name) = user_default {
         if registries::find(pool, name).await?.is_some() {
             return Ok(Some(name.to_string()));
@@ -94,7 +100,13 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-async fn record(pool: &SqlitePool, actor: &Actor, action: &str, target: &str, detail: Option<&str>) -> AppResult<()> {
+async fn record(
+    pool: &SqlitePool,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: Option<&str>,
+) -> AppResult<()> {
     audit::record(
         pool,
         audit::NewEvent {

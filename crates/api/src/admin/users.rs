@@ -30,7 +30,11 @@ fn cannot_modify_self(what: &str) -> AppError {
 }
 
 /// The role asked for: `role` wins, else `is_admin` (true = admin, false = editor), else `default`.
-pub fn requested_role(role: Option<Role>, is_admin: Option<bool>, default: Option<Role>) -> Option<Role> {
+pub fn requested_role(
+    role: Option<Role>,
+    is_admin: Option<bool>,
+    default: Option<Role>,
+) -> Option<Role> {
     role.or(is_admin.map(|a| if a { Role::Admin } else { Role::Editor }))
         .or(default)
 }
@@ -41,7 +45,11 @@ pub async fn find(pool: &SqlitePool, name: &str) -> AppResult<UserRow> {
         .ok_or_else(|| user_not_found(name))
 }
 
-pub async fn to_admin_user(pool: &SqlitePool, throttle_settings: &ThrottleSettings, u: &UserRow) -> AppResult<AdminUser> {
+pub async fn to_admin_user(
+    pool: &SqlitePool,
+    throttle_settings: &ThrottleSettings,
+    u: &UserRow,
+) -> AppResult<AdminUser> {
     let role = u.role();
     let locked_until = throttle::throttled_until(
         pool,
@@ -76,7 +84,13 @@ pub async fn list(pool: &SqlitePool, t: &ThrottleSettings) -> AppResult<Vec<Admi
     Ok(out)
 }
 
-async fn record(pool: &SqlitePool, actor: &Actor, action: &str, target: &str, detail: Option<&str>) -> AppResult<()> {
+async fn record(
+    pool: &SqlitePool,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: Option<&str>,
+) -> AppResult<()> {
     audit::record(
         pool,
         audit::NewEvent {
@@ -121,10 +135,22 @@ pub async fn create(
     )
     .await?
     .ok_or_else(|| {
-        AppError::conflict("user_exists", format!("a user named {:?} already exists", username.as_str()))
+        AppError::conflict(
+            "user_exists",
+            format!("a user named {:?} already exists", username.as_str()),
+        )
     })?;
-    record(pool, actor, "user_created", username.as_str(), Some(&format!("role {role}"))).await?;
-    let row = users::find_by_id(pool, id).await?.ok_or_else(|| user_not_found(username.as_str()))?;
+    record(
+        pool,
+        actor,
+        "user_created",
+        username.as_str(),
+        Some(&format!("role {role}")),
+    )
+    .await?;
+    let row = users::find_by_id(pool, id)
+        .await?
+        .ok_or_else(|| user_not_found(username.as_str()))?;
     Ok(CreateUserResponse {
         user: to_admin_user(pool, t, &row).await?,
         generated_password: generated,
@@ -155,7 +181,11 @@ pub async fn update(
         return Err(cannot_modify_self("lock"));
     }
     let password_hash = match req.password.as_deref() {
-        Some(p) => Some(hasher.hash(Password::parse(p, &user.username)?.expose()).await?),
+        Some(p) => Some(
+            hasher
+                .hash(Password::parse(p, &user.username)?.expose())
+                .await?,
+        ),
         None => None,
     };
 
@@ -170,12 +200,19 @@ pub async fn update(
     if let Some(locked) = req.locked.filter(|l| *l != user.locked || !*l) {
         set_locked(pool, actor, &user, locked).await?;
     }
-    let row = users::find_by_id(pool, user.id).await?.ok_or_else(|| user_not_found(name))?;
+    let row = users::find_by_id(pool, user.id)
+        .await?
+        .ok_or_else(|| user_not_found(name))?;
     to_admin_user(pool, t, &row).await
 }
 
 /// Changes the role; refuses to leave no admin. Demotions revoke sessions.
-pub async fn set_role(pool: &SqlitePool, actor: &Actor, user: &UserRow, role: Role) -> AppResult<()> {
+pub async fn set_role(
+    pool: &SqlitePool,
+    actor: &Actor,
+    user: &UserRow,
+    role: Role,
+) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     // Write first, then count: the write lock makes the count race-free.
     users::set_role(&mut tx, user.id, role).await?;
@@ -196,7 +233,12 @@ pub async fn set_role(pool: &SqlitePool, actor: &Actor, user: &UserRow, role: Ro
     .await
 }
 
-pub async fn set_locked(pool: &SqlitePool, actor: &Actor, user: &UserRow, locked: bool) -> AppResult<()> {
+pub async fn set_locked(
+    pool: &SqlitePool,
+    actor: &Actor,
+    user: &UserRow,
+    locked: bool,
+) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     users::set_locked(&mut *tx, user.id, locked).await?;
     if locked {
@@ -206,7 +248,18 @@ pub async fn set_locked(pool: &SqlitePool, actor: &Actor, user: &UserRow, locked
     if !locked {
         throttle::clear_user(pool, &user.username).await?;
     }
-    record(pool, actor, if locked { "user_locked" } else { "user_unlocked" }, &user.username, None).await
+    record(
+        pool,
+        actor,
+        if locked {
+            "user_locked"
+        } else {
+            "user_unlocked"
+        },
+        &user.username,
+        None,
+    )
+    .await
 }
 
 /// Clears an admin lock and the sign-in throttle.

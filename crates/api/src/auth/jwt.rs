@@ -48,7 +48,12 @@ impl JwtKeys {
     }
 
     /// A new token for the user; returns it with its claims.
-    pub fn issue(&self, user_id: i64, role: Role, version: i64) -> anyhow::Result<(String, Claims)> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: Role,
+        version: i64,
+    ) -> anyhow::Result<(String, Claims)> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -119,7 +124,12 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         let mut forged_claims = serde_json::to_value(&claims).unwrap();
         forged_claims["role"] = "admin".into();
-        let forged = format!("{}.{}.{}", parts[0], b64(&forged_claims.to_string()), parts[2]);
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(&forged_claims.to_string()),
+            parts[2]
+        );
         assert!(keys.decode(&forged).is_none());
     }
 

@@ -18,11 +18,10 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub async fn new(cost: u32) -> Result<Self, AppError> {
-        let dummy_hash = tokio::task::spawn_blocking(move || {
-            bcrypt::hash(super::random_token(24), cost)
-        })
-        .await?
-        .map_err(|e| AppError::Internal(e.into()))?;
+        let dummy_hash =
+            tokio::task::spawn_blocking(move || bcrypt::hash(super::random_token(24), cost))
+                .await?
+                .map_err(|e| AppError::Internal(e.into()))?;
         // Leave a core for everything else: bcrypt at cost 12 takes a quarter of a second.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
@@ -37,7 +36,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let password = password.to_string();
         let cost = self.cost;
         tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
@@ -48,14 +51,19 @@ impl PasswordHasher {
     /// Verifies `password` against `hash`, or against the dummy hash when `hash` is `None`
     /// (then always `false`, in the same time).
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let password = password.to_string();
         let (hash, real) = match hash {
             Some(h) => (h.to_string(), true),
             None => (self.dummy_hash.as_str().to_string(), false),
         };
-        let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-            .await?;
+        let ok =
+            tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+                .await?;
         Ok(ok && real)
     }
 }

@@ -54,7 +54,10 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?
         .clone();
     let token = bearer_token(&req).ok_or_else(AppError::invalid_token)?;
-    let claims = state.jwt.decode(token).ok_or_else(AppError::invalid_token)?;
+    let claims = state
+        .jwt
+        .decode(token)
+        .ok_or_else(AppError::invalid_token)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| AppError::invalid_token())?;
     if sessions::is_revoked(&state.pool, &claims.jti).await? {
         return Err(AppError::invalid_token());

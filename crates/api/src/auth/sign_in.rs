@@ -100,7 +100,11 @@ async fn record_failure(
 }
 
 /// Step one: the password. Never issues a session: the second factor always follows.
-pub async fn login(state: &AppState, req: &LoginRequest, client: &Client) -> AppResult<LoginResponse> {
+pub async fn login(
+    state: &AppState,
+    req: &LoginRequest,
+    client: &Client,
+) -> AppResult<LoginResponse> {
     let username = req.username.trim().to_ascii_lowercase();
     if username.is_empty() || username.len() > 64 || req.password.len() > 1024 {
         return Err(invalid_credentials());
@@ -110,13 +114,22 @@ pub async fn login(state: &AppState, req: &LoginRequest, client: &Client) -> App
     let user = users::find_by_username(&state.pool, &username).await?;
     let verified = state
         .hasher
-        .verify(&req.password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .verify(
+            &req.password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+        )
         .await?;
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            record_failure(state, &username, &client.ip, "login_failed", "wrong password or unknown user")
-                .await?;
+            record_failure(
+                state,
+                &username,
+                &client.ip,
+                "login_failed",
+                "wrong password or unknown user",
+            )
+            .await?;
             return Err(invalid_credentials());
         }
     };
@@ -145,8 +158,15 @@ pub async fn login(state: &AppState, req: &LoginRequest, client: &Client) -> App
     let login_token = random_token(32);
     let expires_at = unix_now() + LOGIN_TOKEN_TTL_SECS;
     if user.totp_enabled && user.totp_secret.is_some() {
-        challenges::insert(&state.pool, &sha256_hex(&login_token), user.id, Purpose::Verify, None, expires_at)
-            .await?;
+        challenges::insert(
+            &state.pool,
+            &sha256_hex(&login_token),
+            user.id,
+            Purpose::Verify,
+            None,
+            expires_at,
+        )
+        .await?;
         return Ok(LoginResponse::TotpRequired { login_token });
     }
     let secret = totp::generate_secret();
@@ -160,7 +180,8 @@ pub async fn login(state: &AppState, req: &LoginRequest, client: &Client) -> App
     )
     .await?;
     let otpauth_uri = totp::otpauth_uri(&user.username, &secret);
-    let qr_svg = totp::qr_svg(&otpauth_uri).map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
+    let qr_svg = totp::qr_svg(&otpauth_uri)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
     Ok(LoginResponse::TotpSetupRequired {
         login_token,
         totp_secret: secret,
@@ -199,7 +220,14 @@ pub async fn verify_two_factor(
 
     let wrong_code = || async {
         challenges::record_wrong_code(&state.pool, &token_hash, LOGIN_TOKEN_MAX_ATTEMPTS).await?;
-        record_failure(state, &user.username, &client.ip, "2fa_failed", "wrong code").await?;
+        record_failure(
+            state,
+            &user.username,
+            &client.ip,
+            "2fa_failed",
+            "wrong code",
+        )
+        .await?;
         Err::<SessionResponse, _>(AppError::unauthorized(
             "invalid_code",
             "the code is not valid; check the time on your device and try again",
@@ -208,7 +236,10 @@ pub async fn verify_two_factor(
 
     match challenge.purpose() {
         Purpose::Enroll => {
-            let secret = challenge.pending_secret.clone().ok_or_else(invalid_login_token)?;
+            let secret = challenge
+                .pending_secret
+                .clone()
+                .ok_or_else(invalid_login_token)?;
             let Some(step) = totp::matching_step(&secret, &req.code, now) else {
                 return wrong_code().await;
             };
@@ -244,7 +275,10 @@ pub async fn verify_two_factor(
                     false => return wrong_code().await,
                 }
             } else {
-                let secret = user.totp_secret.as_deref().ok_or_else(invalid_login_token)?;
+                let secret = user
+                    .totp_secret
+                    .as_deref()
+                    .ok_or_else(invalid_login_token)?;
                 match totp::matching_step(secret, &req.code, now) {
                     Some(step) => SecondFactor::Totp(step),
                     None => return wrong_code().await,
@@ -252,9 +286,20 @@ pub async fn verify_two_factor(
             };
             if let SecondFactor::Totp(step) = factor {
                 if !users::claim_totp_step(&state.pool, user.id, step).await? {
-                    challenges::record_wrong_code(&state.pool, &token_hash, LOGIN_TOKEN_MAX_ATTEMPTS)
-                        .await?;
-                    record_failure(state, &user.username, &client.ip, "2fa_failed", "code reused").await?;
+                    challenges::record_wrong_code(
+                        &state.pool,
+                        &token_hash,
+                        LOGIN_TOKEN_MAX_ATTEMPTS,
+                    )
+                    .await?;
+                    record_failure(
+                        state,
+                        &user.username,
+                        &client.ip,
+                        "2fa_failed",
+                        "code reused",
+                    )
+                    .await?;
                     return Err(AppError::unauthorized(
                         "code_reused",
                         "this code has already been used; wait for the next code",
@@ -298,7 +343,11 @@ async fn use_backup_code(state: &AppState, user_id: i64, code: &str) -> AppResul
 }
 
 /// Issues a session after a completed sign-in and records it.
-async fn start_session(state: &AppState, user_id: i64, client: &Client) -> AppResult<SessionResponse> {
+async fn start_session(
+    state: &AppState,
+    user_id: i64,
+    client: &Client,
+) -> AppResult<SessionResponse> {
     users::record_login(&state.pool, user_id, &client.ip).await?;
     let user = users::find_by_id(&state.pool, user_id)
         .await?
@@ -352,7 +401,12 @@ pub async fn profile(state: &AppState, user: &UserRow) -> AppResult<UserProfile>
 }
 
 /// Checks a signed-in user's password (for sensitive self-service), throttled like sign-in.
-async fn confirm_password(state: &AppState, auth: &AuthUser, password: &str, client: &Client) -> AppResult<()> {
+async fn confirm_password(
+    state: &AppState,
+    auth: &AuthUser,
+    password: &str,
+    client: &Client,
+) -> AppResult<()> {
     ensure_not_throttled(state, auth.username(), &client.ip).await?;
     if password.len() <= 1024
         && state
@@ -362,8 +416,14 @@ async fn confirm_password(state: &AppState, auth: &AuthUser, password: &str, cli
     {
         return Ok(());
     }
-    record_failure(state, auth.username(), &client.ip, "password_check_failed", "wrong current password")
-        .await?;
+    record_failure(
+        state,
+        auth.username(),
+        &client.ip,
+        "password_check_failed",
+        "wrong current password",
+    )
+    .await?;
     Err(invalid_credentials())
 }
 
@@ -440,7 +500,9 @@ pub async fn regenerate_backup_codes(
     )
     .await?;
     tx.commit().await?;
-    Ok(BackupCodesResponse { backup_codes: codes })
+    Ok(BackupCodesResponse {
+        backup_codes: codes,
+    })
 }
 
 /// Revokes the token used for this request.

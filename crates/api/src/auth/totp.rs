@@ -39,7 +39,12 @@ pub fn matching_step(secret: &str, code: &str, unix_time: u64) -> Option<i64> {
     // Newest first, so that if two steps could match, the later one is recorded.
     [current + 1, current, current.saturating_sub(1)]
         .into_iter()
-        .find(|step| constant_time_eq(code_at(&bytes, step * STEP_SECS, DIGITS).as_bytes(), code.as_bytes()))
+        .find(|step| {
+            constant_time_eq(
+                code_at(&bytes, step * STEP_SECS, DIGITS).as_bytes(),
+                code.as_bytes(),
+            )
+        })
         .map(|step| step as i64)
 }
 

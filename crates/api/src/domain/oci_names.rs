@@ -94,8 +94,7 @@ impl Tag {
         let b = raw.as_bytes();
         (1..=128).contains(&b.len())
             && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-            && b
-                .iter()
+            && b.iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
     }
 
@@ -144,9 +143,9 @@ impl Digest {
             "sha512" => hex_of(128),
             _ => {
                 let alg_ok = !algorithm.is_empty()
-                    && algorithm.split(['+', '.', '_', '-']).all(|part| {
-                        !part.is_empty() && part.bytes().all(is_alnum)
-                    });
+                    && algorithm
+                        .split(['+', '.', '_', '-'])
+                        .all(|part| !part.is_empty() && part.bytes().all(is_alnum));
                 alg_ok
                     && !encoded.is_empty()
                     && encoded
@@ -159,7 +158,10 @@ impl Digest {
     /// The sha256 digest of `bytes`.
     pub fn sha256_of(bytes: &[u8]) -> Self {
         use sha2::Digest as _;
-        Self(format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))))
+        Self(format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(bytes))
+        ))
     }
 
     /// Whether `bytes` hash to this digest; `None` when the algorithm is not one we can check.
@@ -231,24 +233,8 @@ mod tests {
     #[test]
     fn hostile_repository_names_are_refused() {
         for bad in [
-            "",
-            "..",
-            "a/../b",
-            "a/./b",
-            "Alpine",
-            "-a",
-            "a-",
-            "a_",
-            "a___b",
-            "a._b",
-            "a//b",
-            "/a",
-            "a/",
-            "a?b",
-            "a#b",
-            "a%2Fb",
-            "a b",
-            "a\\b",
+            "", "..", "a/../b", "a/./b", "Alpine", "-a", "a-", "a_", "a___b", "a._b", "a//b", "/a",
+            "a/", "a?b", "a#b", "a%2Fb", "a b", "a\\b",
         ] {
             assert_eq!(
                 RepositoryName::parse(bad).unwrap_err().code(),
@@ -281,7 +267,10 @@ mod tests {
         let hex = "a".repeat(64);
         assert!(Digest::parse(&format!("sha256:{hex}")).is_ok());
         assert!(Digest::parse(&format!("sha512:{}", "0".repeat(128))).is_ok());
-        assert!(Digest::parse("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8").is_ok());
+        assert!(
+            Digest::parse("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8")
+                .is_ok()
+        );
         for bad in [
             "sha256:".to_string(),
             format!("sha256:{}", "A".repeat(64)),
@@ -290,7 +279,11 @@ mod tests {
             ":abc".to_string(),
             "sha256:../../x".to_string(),
         ] {
-            assert_eq!(Digest::parse(&bad).unwrap_err().code(), "invalid_digest", "{bad}");
+            assert_eq!(
+                Digest::parse(&bad).unwrap_err().code(),
+                "invalid_digest",
+                "{bad}"
+            );
         }
     }
 
@@ -303,9 +296,18 @@ mod tests {
 
     #[test]
     fn references_are_tags_or_digests() {
-        assert!(matches!(Reference::parse("latest").unwrap(), Reference::Tag(_)));
+        assert!(matches!(
+            Reference::parse("latest").unwrap(),
+            Reference::Tag(_)
+        ));
         let d = format!("sha256:{}", "b".repeat(64));
-        assert!(matches!(Reference::parse(&d).unwrap(), Reference::Digest(_)));
-        assert_eq!(Reference::parse("sha256:zz").unwrap_err().code(), "invalid_digest");
+        assert!(matches!(
+            Reference::parse(&d).unwrap(),
+            Reference::Digest(_)
+        ));
+        assert_eq!(
+            Reference::parse("sha256:zz").unwrap_err().code(),
+            "invalid_digest"
+        );
     }
 }

@@ -27,7 +27,10 @@ impl Password {
                 "the password must not be the username",
             ));
         }
-        if raw.chars().all(|c| c == raw.chars().next().unwrap_or_default()) {
+        if raw
+            .chars()
+            .all(|c| c == raw.chars().next().unwrap_or_default())
+        {
             return Err(AppError::bad_request(
                 "weak_password",
                 "the password must not repeat a single character",
@@ -67,11 +70,19 @@ mod tests {
 
     #[test]
     fn short_passwords_and_the_username_are_refused() {
-        assert_eq!(Password::parse("short", "alice").unwrap_err().code(), "weak_password");
         assert_eq!(
-            Password::parse("alice.smith", "Alice.Smith").unwrap_err().code(),
+            Password::parse("short", "alice").unwrap_err().code(),
             "weak_password"
         );
-        assert_eq!(Password::parse("aaaaaaaaaa", "bob").unwrap_err().code(), "weak_password");
+        assert_eq!(
+            Password::parse("alice.smith", "Alice.Smith")
+                .unwrap_err()
+                .code(),
+            "weak_password"
+        );
+        assert_eq!(
+            Password::parse("aaaaaaaaaa", "bob").unwrap_err().code(),
+            "weak_password"
+        );
     }
 }

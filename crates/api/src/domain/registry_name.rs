@@ -21,8 +21,7 @@ impl RegistryName {
         (1..=63).contains(&b.len())
             && b[0].is_ascii_alphanumeric()
             && !b[0].is_ascii_uppercase()
-            && b
-                .iter()
+            && b.iter()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
     }
 

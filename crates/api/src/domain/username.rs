@@ -55,7 +55,16 @@ mod tests {
 
     #[test]
     fn invalid_usernames_are_refused() {
-        for bad in ["", "a", ".alice", "-bob", "al ice", "bob/x", "ünï", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "a",
+            ".alice",
+            "-bob",
+            "al ice",
+            "bob/x",
+            "ünï",
+            &"a".repeat(65),
+        ] {
             let err = Username::parse(bad).unwrap_err();
             assert_eq!(err.code(), "invalid_username", "{bad}");
         }

@@ -15,21 +15,25 @@ use crate::state::AppState;
 use crate::storage::audit;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/registries", web::get().to(list_registries)).service(
-        web::scope("/admin")
-            .route("/users", web::get().to(list_users))
-            .route("/users", web::post().to(create_user))
-            .route("/users/{username}", web::patch().to(update_user))
-            .route("/users/{username}", web::delete().to(delete_user))
-            .route("/users/{username}/reset-2fa", web::post().to(reset_two_factor))
-            .route("/users/{username}/activity", web::get().to(user_activity))
-            .route("/registries", web::get().to(admin_list_registries))
-            .route("/registries", web::post().to(create_registry))
-            .route("/registries/{name}", web::patch().to(update_registry))
-            .route("/registries/{name}", web::delete().to(delete_registry))
-            .route("/registries/{name}/test", web::post().to(test_registry))
-            .route("/audit", web::get().to(audit_log)),
-    );
+    cfg.route("/registries", web::get().to(list_registries))
+        .service(
+            web::scope("/admin")
+                .route("/users", web::get().to(list_users))
+                .route("/users", web::post().to(create_user))
+                .route("/users/{username}", web::patch().to(update_user))
+                .route("/users/{username}", web::delete().to(delete_user))
+                .route(
+                    "/users/{username}/reset-2fa",
+                    web::post().to(reset_two_factor),
+                )
+                .route("/users/{username}/activity", web::get().to(user_activity))
+                .route("/registries", web::get().to(admin_list_registries))
+                .route("/registries", web::post().to(create_registry))
+                .route("/registries/{name}", web::patch().to(update_registry))
+                .route("/registries/{name}", web::delete().to(delete_registry))
+                .route("/registries/{name}/test", web::post().to(test_registry))
+                .route("/audit", web::get().to(audit_log)),
+        );
 }
 
 fn actor(req: &HttpRequest, state: &AppState, admin: &AdminUser) -> Actor {
@@ -52,7 +56,14 @@ async fn create_user(
     body: web::Json<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     let actor = actor(&req, &state, &admin);
-    let created = users::create(&state.pool, &state.hasher, &state.settings.throttle, &actor, &body).await?;
+    let created = users::create(
+        &state.pool,
+        &state.hasher,
+        &state.settings.throttle,
+        &actor,
+        &body,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -107,10 +118,16 @@ struct AuditQuery {
 fn audit_filter(q: &AuditQuery, user: Option<String>) -> AppResult<audit::Filter> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(AppError::bad_request("invalid_query", "limit must be between 1 and 1000"));
+        return Err(AppError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 1000",
+        ));
     }
     Ok(audit::Filter {
-        user: user.or_else(|| q.user.clone()).map(|u| u.trim().to_ascii_lowercase()).filter(|u| !u.is_empty()),
+        user: user
+            .or_else(|| q.user.clone())
+            .map(|u| u.trim().to_ascii_lowercase())
+            .filter(|u| !u.is_empty()),
         action: q.action.clone().filter(|a| !a.is_empty()),
         before: q.before,
         limit,
@@ -123,7 +140,10 @@ async fn audit_log(
     query: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let (events, next_before) = audit::list(&state.pool, &audit_filter(&query, None)?).await?;
-    Ok(HttpResponse::Ok().json(AuditPage { events, next_before }))
+    Ok(HttpResponse::Ok().json(AuditPage {
+        events,
+        next_before,
+    }))
 }
 
 async fn user_activity(
@@ -135,7 +155,10 @@ async fn user_activity(
     let user = users::find(&state.pool, &path).await?;
     let filter = audit_filter(&query, Some(user.username))?;
     let (events, next_before) = audit::list(&state.pool, &filter).await?;
-    Ok(HttpResponse::Ok().json(AuditPage { events, next_before }))
+    Ok(HttpResponse::Ok().json(AuditPage {
+        events,
+        next_before,
+    }))
 }
 
 async fn list_registries(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
@@ -143,7 +166,10 @@ async fn list_registries(state: web::Data<AppState>, auth: AuthUser) -> AppResul
     Ok(HttpResponse::Ok().json(RegistryList { registries }))
 }
 
-async fn admin_list_registries(state: web::Data<AppState>, admin: AdminUser) -> AppResult<HttpResponse> {
+async fn admin_list_registries(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+) -> AppResult<HttpResponse> {
     list_registries(state, admin.0).await
 }
 

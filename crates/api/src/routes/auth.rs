@@ -22,7 +22,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route("/me", web::get().to(me))
             .route("/me", web::patch().to(update_me))
             .route("/change-password", web::post().to(change_password))
-            .route("/regenerate-backup-codes", web::post().to(regenerate_backup_codes)),
+            .route(
+                "/regenerate-backup-codes",
+                web::post().to(regenerate_backup_codes),
+            ),
     );
 }
 
@@ -50,7 +53,11 @@ async fn verify_two_factor(
     Ok(HttpResponse::Ok().json(session))
 }
 
-async fn logout(state: web::Data<AppState>, req: HttpRequest, auth: AuthUser) -> AppResult<HttpResponse> {
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+) -> AppResult<HttpResponse> {
     sign_in::logout(&state, &auth, &client(&req, &state)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -72,7 +79,11 @@ async fn update_me(
     auth: AuthUser,
     body: web::Json<UpdateProfileRequest>,
 ) -> AppResult<HttpResponse> {
-    let registry = body.default_registry.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let registry = body
+        .default_registry
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if let Some(name) = registry {
         if registries::find(&state.pool, name).await?.is_none() {
             return Err(AppError::not_found(
@@ -105,6 +116,7 @@ async fn regenerate_backup_codes(
     body: web::Json<RegenerateBackupCodesRequest>,
 ) -> AppResult<HttpResponse> {
     let codes =
-        sign_in::regenerate_backup_codes(&state, &auth, &body.password, &client(&req, &state)).await?;
+        sign_in::regenerate_backup_codes(&state, &auth, &body.password, &client(&req, &state))
+            .await?;
     Ok(HttpResponse::Ok().json(codes))
 }

@@ -18,7 +18,8 @@ pub fn json_config() -> web::JsonConfig {
         .limit(JSON_LIMIT_BYTES)
         .error_handler(|err, _req| {
             let app_err = match &err {
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
                     AppError::bad_request("payload_too_large", "the request body is too large")
                 }
                 JsonPayloadError::ContentType => AppError::bad_request(
@@ -31,10 +32,13 @@ pub fn json_config() -> web::JsonConfig {
                 other => AppError::bad_request("invalid_json", format!("malformed JSON: {other}")),
             };
             let status = match &err {
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
                     actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
                 }
-                JsonPayloadError::ContentType => actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                JsonPayloadError::ContentType => {
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+                }
                 _ => actix_web::http::StatusCode::BAD_REQUEST,
             };
             actix_web::error::InternalError::from_response(
@@ -47,15 +51,18 @@ pub fn json_config() -> web::JsonConfig {
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        let body = AppError::bad_request("invalid_query", format!("invalid query string: {err}")).body();
-        actix_web::error::InternalError::from_response(err, HttpResponse::BadRequest().json(body)).into()
+        let body =
+            AppError::bad_request("invalid_query", format!("invalid query string: {err}")).body();
+        actix_web::error::InternalError::from_response(err, HttpResponse::BadRequest().json(body))
+            .into()
     })
 }
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
         let body = AppError::bad_request("invalid_path", format!("invalid path: {err}")).body();
-        actix_web::error::InternalError::from_response(err, HttpResponse::BadRequest().json(body)).into()
+        actix_web::error::InternalError::from_response(err, HttpResponse::BadRequest().json(body))
+            .into()
     })
 }
 
@@ -74,10 +81,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
-            .wrap(
-                actix_web::middleware::DefaultHeaders::new()
-                    .add(("Cache-Control", "no-store")),
-            )
+            .wrap(actix_web::middleware::DefaultHeaders::new().add(("Cache-Control", "no-store")))
             .configure(auth::config)
             .configure(admin::config)
             .default_service(web::to(api_not_found)),

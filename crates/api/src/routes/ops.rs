@@ -28,7 +28,8 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
             .unwrap_or_default();
         use sha2::Digest as _;
         // Compare digests so the comparison time says nothing about the token.
-        let same = sha2::Sha256::digest(presented.as_bytes()) == sha2::Sha256::digest(expected.expose().as_bytes());
+        let same = sha2::Sha256::digest(presented.as_bytes())
+            == sha2::Sha256::digest(expected.expose().as_bytes());
         if !same {
             return Err(AppError::unauthorized(
                 "invalid_token",

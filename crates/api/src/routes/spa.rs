@@ -38,7 +38,10 @@ impl StaticAssets {
             collect(dir, dir, &mut files)?;
         } else {
             tracing::warn!(dir = %dir.display(), "STATIC_DIR has no index.html: serving a placeholder page");
-            files.insert("index.html".into(), asset("index.html", FALLBACK_INDEX.as_bytes().to_vec()));
+            files.insert(
+                "index.html".into(),
+                asset("index.html", FALLBACK_INDEX.as_bytes().to_vec()),
+            );
         }
         let csp = content_security_policy(&files["index.html"].body);
         Ok(Self {
@@ -113,11 +116,12 @@ fn collect(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std::
 
 fn asset(name: &str, body: Vec<u8>) -> Asset {
     let mime = mime_guess::from_path(name).first_or_octet_stream();
-    let content_type = if mime.type_() == "text" || mime.subtype() == "javascript" || mime.subtype() == "json" {
-        format!("{mime}; charset=utf-8")
-    } else {
-        mime.to_string()
-    };
+    let content_type =
+        if mime.type_() == "text" || mime.subtype() == "javascript" || mime.subtype() == "json" {
+            format!("{mime}; charset=utf-8")
+        } else {
+            mime.to_string()
+        };
     let compressible = body.len() > 512
         && (mime.type_() == "text"
             || ["javascript", "json", "wasm", "svg+xml"].contains(&mime.subtype().as_str()));
@@ -170,10 +174,14 @@ fn inline_scripts(html: &str) -> Vec<&str> {
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else { break };
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
         let tag = &after[..tag_end];
         let body_start = tag_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else { break };
+        let Some(close) = after[body_start..].find("</script>") else {
+            break;
+        };
         if !tag.contains(" src=") {
             out.push(&after[body_start..body_start + close]);
         }
@@ -200,6 +208,24 @@ pub async fn serve(assets: web::Data<Arc<StaticAssets>>, req: HttpRequest) -> Ht
     }
 }
 
+/// The default service: the SPA for GET and HEAD, a JSON 405 otherwise.
+pub async fn serve_or_refuse(
+    assets: web::Data<Arc<StaticAssets>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, crate::error::AppError> {
+    use actix_web::http::Method;
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        Ok(serve(assets, req).await)
+    } else {
+        Ok(HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .json(shared::ErrorBody::new(
+                "method_not_allowed",
+                format!("{} is not allowed here", req.method()),
+            )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,28 +243,13 @@ mod tests {
     #[test]
     fn inline_loader_scripts_are_allowed_by_hash() {
         let html = r#"<html><script type="module">import init from '/web.js';init();</script><script src="/x.js"></script></html>"#;
-        assert_eq!(inline_scripts(html), vec!["import init from '/web.js';init();"]);
+        assert_eq!(
+            inline_scripts(html),
+            vec!["import init from '/web.js';init();"]
+        );
         let csp = content_security_policy(html.as_bytes());
         assert!(csp.contains("'sha256-"));
         assert!(csp.contains("'wasm-unsafe-eval'"));
         assert!(csp.contains("frame-ancestors 'none'"));
-    }
-}
-
-/// The default service: the SPA for GET and HEAD, a JSON 405 otherwise.
-pub async fn serve_or_refuse(
-    assets: web::Data<Arc<StaticAssets>>,
-    req: HttpRequest,
-) -> Result<HttpResponse, crate::error::AppError> {
-    use actix_web::http::Method;
-    if req.method() == Method::GET || req.method() == Method::HEAD {
-        Ok(serve(assets, req).await)
-    } else {
-        Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET, HEAD"))
-            .json(shared::ErrorBody::new(
-                "method_not_allowed",
-                format!("{} is not allowed here", req.method()),
-            )))
     }
 }

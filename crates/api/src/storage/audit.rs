@@ -58,7 +58,10 @@ struct Row {
 }
 
 /// Newest first; returns the page and the id to pass as `before` for the next one.
-pub async fn list(pool: &SqlitePool, filter: &Filter) -> Result<(Vec<AuditEvent>, Option<i64>), sqlx::Error> {
+pub async fn list(
+    pool: &SqlitePool,
+    filter: &Filter,
+) -> Result<(Vec<AuditEvent>, Option<i64>), sqlx::Error> {
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
         "SELECT id, time, actor, ip, action, target, outcome, detail FROM audit_log WHERE 1 = 1",
     );
@@ -76,11 +79,16 @@ pub async fn list(pool: &SqlitePool, filter: &Filter) -> Result<(Vec<AuditEvent>
         q.push(" AND id < ").push_bind(before);
     }
     // One extra row tells whether there is a next page.
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(filter.limit + 1);
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(filter.limit + 1);
     let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit as usize);
-    let next_before = if more { rows.last().map(|r| r.id) } else { None };
+    let next_before = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
     let events = rows
         .into_iter()
         .map(|r| AuditEvent {

@@ -45,10 +45,11 @@ pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::
 
 /// Marks a code used; `false` if a concurrent request used it first.
 pub async fn mark_used(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("UPDATE backup_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
-        .bind(now_rfc3339())
-        .bind(id)
-        .execute(pool)
-        .await?;
+    let result =
+        sqlx::query("UPDATE backup_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
+            .bind(now_rfc3339())
+            .bind(id)
+            .execute(pool)
+            .await?;
     Ok(result.rows_affected() == 1)
 }

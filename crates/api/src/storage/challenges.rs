@@ -62,7 +62,10 @@ pub async fn insert(
 }
 
 /// The live challenge for this token hash, if it has not expired.
-pub async fn find_live(pool: &SqlitePool, token_hash: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
+pub async fn find_live(
+    pool: &SqlitePool,
+    token_hash: &str,
+) -> Result<Option<ChallengeRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT token_hash, user_id, purpose, pending_secret, attempts, expires_at
          FROM login_challenges WHERE token_hash = ? AND expires_at > ?",
@@ -92,7 +95,10 @@ pub async fn record_wrong_code(
 }
 
 /// Consumes the challenge; `false` when another request consumed it first.
-pub async fn consume(tx: &mut Transaction<'_, Sqlite>, token_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn consume(
+    tx: &mut Transaction<'_, Sqlite>,
+    token_hash: &str,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("DELETE FROM login_challenges WHERE token_hash = ?")
         .bind(token_hash)
         .execute(&mut **tx)

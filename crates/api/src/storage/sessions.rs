@@ -4,11 +4,13 @@ use sqlx::SqlitePool;
 use super::unix_now;
 
 pub async fn revoke(pool: &SqlitePool, jti: &str, expires_at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO revoked_sessions (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING")
-        .bind(jti)
-        .bind(expires_at)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO revoked_sessions (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING",
+    )
+    .bind(jti)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -10,7 +10,11 @@ pub async fn get(pool: &SqlitePool, key: &str) -> Result<Option<String>, sqlx::E
 
 /// Stores `value` unless the key already has one; returns the value that is stored. Two
 /// processes racing at first start agree on one value.
-pub async fn get_or_insert(pool: &SqlitePool, key: &str, value: &str) -> Result<String, sqlx::Error> {
+pub async fn get_or_insert(
+    pool: &SqlitePool,
+    key: &str,
+    value: &str,
+) -> Result<String, sqlx::Error> {
     sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
         .bind(key)
         .bind(value)

@@ -4,7 +4,11 @@ use sqlx::SqlitePool;
 
 use super::unix_now;
 
-pub async fn record_failure(pool: &SqlitePool, username: &str, ip: &str) -> Result<(), sqlx::Error> {
+pub async fn record_failure(
+    pool: &SqlitePool,
+    username: &str,
+    ip: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)")
         .bind(username)
         .bind(ip)
@@ -63,9 +67,11 @@ pub async fn throttled_until(
     window_secs: i64,
     max_failures: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    Ok(retry_after(pool, Key::Username(username), window_secs, max_failures)
-        .await?
-        .map(|secs| unix_now() + secs))
+    Ok(
+        retry_after(pool, Key::Username(username), window_secs, max_failures)
+            .await?
+            .map(|secs| unix_now() + secs),
+    )
 }
 
 /// Forgets the user's failures (admin unlock, successful sign-in).

@@ -31,7 +31,8 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, username, password_hash, role, totp_secret, totp_enabled, totp_last_step, \
+const COLUMNS: &str =
+    "id, username, password_hash, role, totp_secret, totp_enabled, totp_last_step, \
     must_change_password, token_version, sessions_issued, locked, failed_logins, default_registry, \
     created_at, last_login_at, last_login_ip";
 
@@ -50,7 +51,10 @@ where
         .await
 }
 
-pub async fn find_by_username<'e, E>(executor: E, username: &str) -> Result<Option<UserRow>, sqlx::Error>
+pub async fn find_by_username<'e, E>(
+    executor: E,
+    username: &str,
+) -> Result<Option<UserRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -131,14 +135,20 @@ pub async fn revoke_sessions<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Er
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    sqlx::query("UPDATE users SET token_version = token_version + 1, sessions_issued = 0 WHERE id = ?")
-        .bind(id)
-        .execute(executor)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET token_version = token_version + 1, sessions_issued = 0 WHERE id = ?",
+    )
+    .bind(id)
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
-pub async fn set_role(tx: &mut Transaction<'_, Sqlite>, id: i64, role: Role) -> Result<(), sqlx::Error> {
+pub async fn set_role(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    role: Role,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET role = ? WHERE id = ?")
         .bind(role.as_str())
         .bind(id)

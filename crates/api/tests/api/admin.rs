@@ -28,7 +28,11 @@ async fn every_admin_route_refuses_editors_viewers_and_anonymous_callers() {
         ("GET", "/api/admin/audit"),
     ];
     for (method, path) in routes {
-        for (who, token) in [("editor", Some(&editor.token)), ("viewer", Some(&viewer.token)), ("anonymous", None)] {
+        for (who, token) in [
+            ("editor", Some(&editor.token)),
+            ("viewer", Some(&viewer.token)),
+            ("anonymous", None),
+        ] {
             let mut req = app
                 .http
                 .request(method.parse().unwrap(), app.url(path))
@@ -40,7 +44,11 @@ async fn every_admin_route_refuses_editors_viewers_and_anonymous_callers() {
             let expected = if token.is_some() { 403 } else { 401 };
             assert_eq!(res.status(), expected, "{who} {method} {path}");
             if token.is_some() {
-                assert_eq!(json(res).await["error"], "forbidden", "{who} {method} {path}");
+                assert_eq!(
+                    json(res).await["error"],
+                    "forbidden",
+                    "{who} {method} {path}"
+                );
             }
         }
     }
@@ -50,7 +58,13 @@ async fn every_admin_route_refuses_editors_viewers_and_anonymous_callers() {
 async fn admins_create_users_with_a_generated_password_shown_once() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app.post("/api/admin/users", Some(&admin.token), &json!({"username": "Alice"})).await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            &json!({"username": "Alice"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let body = json(res).await;
     assert_eq!(body["user"]["username"], "alice");
@@ -62,8 +76,25 @@ async fn admins_create_users_with_a_generated_password_shown_once() {
 
     let list = json(app.get("/api/admin/users", &admin.token).await).await;
     assert!(!list.to_string().contains(generated), "shown exactly once");
-    let alice = list["users"].as_array().unwrap().iter().find(|u| u["username"] == "alice").unwrap();
-    for field in ["role", "is_admin", "totp_enabled", "backup_codes_remaining", "created_at", "last_login_at", "last_login_ip", "failed_logins", "locked_until", "active", "active_sessions"] {
+    let alice = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "alice")
+        .unwrap();
+    for field in [
+        "role",
+        "is_admin",
+        "totp_enabled",
+        "backup_codes_remaining",
+        "created_at",
+        "last_login_at",
+        "last_login_ip",
+        "failed_logins",
+        "locked_until",
+        "active",
+        "active_sessions",
+    ] {
         assert!(alice.get(field).is_some(), "{field}");
     }
 
@@ -82,22 +113,40 @@ async fn create_user_refusals_use_the_documented_codes() {
         (json!({"username": "ADMIN"}), 409, "user_exists"),
         (json!({"username": "-bad"}), 400, "invalid_username"),
         (json!({"username": "a"}), 400, "invalid_username"),
-        (json!({"username": "bob", "password": "short"}), 400, "weak_password"),
-        (json!({"username": "bob", "password": "x".repeat(73)}), 400, "password_too_long"),
+        (
+            json!({"username": "bob", "password": "short"}),
+            400,
+            "weak_password",
+        ),
+        (
+            json!({"username": "bob", "password": "x".repeat(73)}),
+            400,
+            "password_too_long",
+        ),
     ];
     for (body, status, code) in cases {
-        let res = app.post("/api/admin/users", Some(&admin.token), &body).await;
+        let res = app
+            .post("/api/admin/users", Some(&admin.token), &body)
+            .await;
         assert_eq!(res.status(), status, "{body}");
         assert_eq!(json(res).await["error"], code, "{body}");
     }
     let res = app
-        .post("/api/admin/users", Some(&admin.token), &json!({"username": "carol", "is_admin": true, "password": "carol-password-1"}))
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            &json!({"username": "carol", "is_admin": true, "password": "carol-password-1"}),
+        )
         .await;
     let body = json(res).await;
     assert_eq!(body["user"]["role"], "admin");
     assert!(body.get("generated_password").is_none());
     let res = app
-        .post("/api/admin/users", Some(&admin.token), &json!({"username": "dave", "is_admin": false}))
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            &json!({"username": "dave", "is_admin": false}),
+        )
         .await;
     assert_eq!(json(res).await["user"]["role"], "editor");
 }
@@ -109,18 +158,36 @@ async fn granting_and_revoking_admin_takes_effect_at_once_and_demotion_revokes_s
     let ed = app.user_with_role(&admin.token, "ed", "editor").await;
     assert_eq!(app.get("/api/admin/users", &ed.token).await.status(), 403);
 
-    let res = app.patch("/api/admin/users/ed", &admin.token, &json!({"is_admin": true})).await;
+    let res = app
+        .patch(
+            "/api/admin/users/ed",
+            &admin.token,
+            &json!({"is_admin": true}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(json(res).await["user"]["role"], "admin");
     // The role is read from the database: the same token now has admin rights.
     assert_eq!(app.get("/api/admin/users", &ed.token).await.status(), 200);
 
-    let res = app.patch("/api/admin/users/ed", &admin.token, &json!({"is_admin": false})).await;
+    let res = app
+        .patch(
+            "/api/admin/users/ed",
+            &admin.token,
+            &json!({"is_admin": false}),
+        )
+        .await;
     assert_eq!(json(res).await["user"]["role"], "editor");
     let res = app.get("/api/auth/me", &ed.token).await;
     assert_eq!(res.status(), 401, "demotion revokes the sessions");
 
-    let res = app.patch("/api/admin/users/ed", &admin.token, &json!({"role": "viewer"})).await;
+    let res = app
+        .patch(
+            "/api/admin/users/ed",
+            &admin.token,
+            &json!({"role": "viewer"}),
+        )
+        .await;
     assert_eq!(json(res).await["user"]["role"], "viewer");
 }
 
@@ -130,9 +197,24 @@ async fn admins_cannot_delete_demote_or_lock_themselves() {
     let admin = app.admin().await;
     let cases = [
         app.delete("/api/admin/users/admin", &admin.token).await,
-        app.patch("/api/admin/users/admin", &admin.token, &json!({"is_admin": false})).await,
-        app.patch("/api/admin/users/admin", &admin.token, &json!({"role": "viewer"})).await,
-        app.patch("/api/admin/users/admin", &admin.token, &json!({"locked": true})).await,
+        app.patch(
+            "/api/admin/users/admin",
+            &admin.token,
+            &json!({"is_admin": false}),
+        )
+        .await,
+        app.patch(
+            "/api/admin/users/admin",
+            &admin.token,
+            &json!({"role": "viewer"}),
+        )
+        .await,
+        app.patch(
+            "/api/admin/users/admin",
+            &admin.token,
+            &json!({"locked": true}),
+        )
+        .await,
     ];
     for res in cases {
         assert_eq!(res.status(), 409);
@@ -147,7 +229,16 @@ async fn the_last_admin_cannot_be_removed_by_another_path() {
     let admin = app.admin().await;
     let second = app.user_with_role(&admin.token, "second", "admin").await;
     // With two admins, one may remove the other.
-    assert_eq!(app.patch("/api/admin/users/admin", &second.token, &json!({"role": "editor"})).await.status(), 200);
+    assert_eq!(
+        app.patch(
+            "/api/admin/users/admin",
+            &second.token,
+            &json!({"role": "editor"})
+        )
+        .await
+        .status(),
+        200
+    );
     // Now `second` is the last admin; `admin` (editor now) has no rights to act.
     let res = app.delete("/api/admin/users/second", &second.token).await;
     assert_eq!(res.status(), 409);
@@ -163,10 +254,21 @@ async fn unknown_users_get_user_not_found() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     for res in [
-        app.patch("/api/admin/users/ghost", &admin.token, &json!({"locked": true})).await,
+        app.patch(
+            "/api/admin/users/ghost",
+            &admin.token,
+            &json!({"locked": true}),
+        )
+        .await,
         app.delete("/api/admin/users/ghost", &admin.token).await,
-        app.post("/api/admin/users/ghost/reset-2fa", Some(&admin.token), &json!({})).await,
-        app.get("/api/admin/users/ghost/activity", &admin.token).await,
+        app.post(
+            "/api/admin/users/ghost/reset-2fa",
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await,
+        app.get("/api/admin/users/ghost/activity", &admin.token)
+            .await,
     ] {
         assert_eq!(res.status(), 404);
         assert_eq!(json(res).await["error"], "user_not_found");
@@ -178,7 +280,12 @@ async fn deleting_a_user_ends_their_sessions() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let ed = app.user_with_role(&admin.token, "ed", "editor").await;
-    assert_eq!(app.delete("/api/admin/users/ed", &admin.token).await.status(), 204);
+    assert_eq!(
+        app.delete("/api/admin/users/ed", &admin.token)
+            .await
+            .status(),
+        204
+    );
     assert_eq!(app.get("/api/auth/me", &ed.token).await.status(), 401);
     assert_eq!(app.login("ed", &ed.password).await.status(), 401);
 }
@@ -188,26 +295,52 @@ async fn locking_refuses_sign_in_and_unlocking_clears_the_throttle() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let ed = app.user_with_role(&admin.token, "ed", "editor").await;
-    let res = app.patch("/api/admin/users/ed", &admin.token, &json!({"locked": true})).await;
+    let res = app
+        .patch(
+            "/api/admin/users/ed",
+            &admin.token,
+            &json!({"locked": true}),
+        )
+        .await;
     let body = json(res).await;
     assert_eq!(body["user"]["locked"], true);
     assert_eq!(body["user"]["active"], false);
-    assert_eq!(app.get("/api/auth/me", &ed.token).await.status(), 401, "sessions revoked");
+    assert_eq!(
+        app.get("/api/auth/me", &ed.token).await.status(),
+        401,
+        "sessions revoked"
+    );
     let res = app.login("ed", &ed.password).await;
     assert_eq!(res.status(), 403);
     assert_eq!(json(res).await["error"], "account_locked");
 
-    app.patch("/api/admin/users/ed", &admin.token, &json!({"locked": false})).await;
+    app.patch(
+        "/api/admin/users/ed",
+        &admin.token,
+        &json!({"locked": false}),
+    )
+    .await;
     for _ in 0..5 {
         app.login("ed", "wrong-password").await;
     }
     assert_eq!(app.login("ed", &ed.password).await.status(), 429);
     let users = json(app.get("/api/admin/users", &admin.token).await).await;
-    let row = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "ed").unwrap().clone();
+    let row = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "ed")
+        .unwrap()
+        .clone();
     assert!(row["locked_until"].is_string());
     assert_eq!(row["active"], false);
     // Unlock clears the throttle.
-    app.patch("/api/admin/users/ed", &admin.token, &json!({"locked": false})).await;
+    app.patch(
+        "/api/admin/users/ed",
+        &admin.token,
+        &json!({"locked": false}),
+    )
+    .await;
     assert_eq!(app.login("ed", &ed.password).await.status(), 200);
 }
 
@@ -216,7 +349,13 @@ async fn an_admin_set_password_forces_a_change_and_revokes_sessions() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let ed = app.user_with_role(&admin.token, "ed", "editor").await;
-    let res = app.patch("/api/admin/users/ed", &admin.token, &json!({"password": "temporary-password"})).await;
+    let res = app
+        .patch(
+            "/api/admin/users/ed",
+            &admin.token,
+            &json!({"password": "temporary-password"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(json(res).await["user"]["must_change_password"], true);
     assert_eq!(app.get("/api/auth/me", &ed.token).await.status(), 401);
@@ -228,7 +367,13 @@ async fn resetting_2fa_makes_the_user_enroll_again() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let ed = app.user_with_role(&admin.token, "ed", "editor").await;
-    let res = app.post("/api/admin/users/ed/reset-2fa", Some(&admin.token), &json!({})).await;
+    let res = app
+        .post(
+            "/api/admin/users/ed/reset-2fa",
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await;
     assert_eq!(res.status(), 204);
     assert_eq!(app.get("/api/auth/me", &ed.token).await.status(), 401);
     let body = json(app.login("ed", &ed.password).await).await;
@@ -254,10 +399,11 @@ async fn registries_are_managed_and_passwords_never_returned() {
     assert_eq!(res.status(), 201);
     let body = res.text().await.unwrap();
     assert!(!body.contains("s3cret-registry-pw"));
-    let stored: String = sqlx::query_scalar("SELECT password_encrypted FROM registries WHERE name = 'prod'")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT password_encrypted FROM registries WHERE name = 'prod'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert!(!stored.contains("s3cret"), "encrypted at rest");
 
     let viewer = app.user_with_role(&admin.token, "vi", "viewer").await;
@@ -266,22 +412,49 @@ async fn registries_are_managed_and_passwords_never_returned() {
     let text = res.text().await.unwrap();
     assert!(!text.contains("s3cret-registry-pw"));
     let list: Value = serde_json::from_str(&text).unwrap();
-    let prod = list["registries"].as_array().unwrap().iter().find(|r| r["name"] == "prod").unwrap().clone();
+    let prod = list["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "prod")
+        .unwrap()
+        .clone();
     assert_eq!(prod["has_credentials"], true);
     assert_eq!(prod["pull_host"], "registry.example.com");
     assert_eq!(prod["read_only"], true);
-    let default = list["registries"].as_array().unwrap().iter().find(|r| r["name"] == "default").unwrap().clone();
+    let default = list["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "default")
+        .unwrap()
+        .clone();
     assert_eq!(default["is_default"], true);
 
-    let res = app.patch("/api/admin/registries/prod", &admin.token, &json!({"read_only": false, "password": ""})).await;
+    let res = app
+        .patch(
+            "/api/admin/registries/prod",
+            &admin.token,
+            &json!({"read_only": false, "password": ""}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(json(res).await["registry"]["read_only"], false);
 
     let dup = app
-        .post("/api/admin/registries", Some(&admin.token), &json!({"name": "prod", "url": "http://127.0.0.1:5999"}))
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &json!({"name": "prod", "url": "http://127.0.0.1:5999"}),
+        )
         .await;
     assert_eq!(dup.status(), 409);
-    assert_eq!(app.delete("/api/admin/registries/prod", &admin.token).await.status(), 204);
+    assert_eq!(
+        app.delete("/api/admin/registries/prod", &admin.token)
+            .await
+            .status(),
+        204
+    );
     let res = app.delete("/api/admin/registries/prod", &admin.token).await;
     assert_eq!(res.status(), 404);
     assert_eq!(json(res).await["error"], "registry_not_found");
@@ -289,25 +462,58 @@ async fn registries_are_managed_and_passwords_never_returned() {
 
 #[tokio::test]
 async fn registry_input_is_validated() {
-    let app = spawn_app_with(|s| s.registry_client.allowed_hosts = Some(vec!["127.0.0.1:5999".into(), "registry.internal".into()])).await;
+    let app = spawn_app_with(|s| {
+        s.registry_client.allowed_hosts =
+            Some(vec!["127.0.0.1:5999".into(), "registry.internal".into()])
+    })
+    .await;
     let admin = app.admin().await;
     let cases = [
-        (json!({"name": "Bad Name", "url": "http://127.0.0.1:5999"}), "invalid_registry_name"),
-        (json!({"name": "x", "url": "ftp://127.0.0.1"}), "invalid_url"),
-        (json!({"name": "x", "url": "http://169.254.169.254"}), "registry_host_forbidden"),
-        (json!({"name": "x", "url": "http://[fe80::1]:5000"}), "registry_host_forbidden"),
-        (json!({"name": "x", "url": "http://[fd00:ec2::254]"}), "registry_host_forbidden"),
-        (json!({"name": "x", "url": "http://evil.example.com"}), "registry_host_not_allowed"),
-        (json!({"name": "x", "url": "http://127.0.0.1:6000"}), "registry_host_not_allowed"),
+        (
+            json!({"name": "Bad Name", "url": "http://127.0.0.1:5999"}),
+            "invalid_registry_name",
+        ),
+        (
+            json!({"name": "x", "url": "ftp://127.0.0.1"}),
+            "invalid_url",
+        ),
+        (
+            json!({"name": "x", "url": "http://169.254.169.254"}),
+            "registry_host_forbidden",
+        ),
+        (
+            json!({"name": "x", "url": "http://[fe80::1]:5000"}),
+            "registry_host_forbidden",
+        ),
+        (
+            json!({"name": "x", "url": "http://[fd00:ec2::254]"}),
+            "registry_host_forbidden",
+        ),
+        (
+            json!({"name": "x", "url": "http://evil.example.com"}),
+            "registry_host_not_allowed",
+        ),
+        (
+            json!({"name": "x", "url": "http://127.0.0.1:6000"}),
+            "registry_host_not_allowed",
+        ),
     ];
     for (body, code) in cases {
-        let res = app.post("/api/admin/registries", Some(&admin.token), &body).await;
+        let res = app
+            .post("/api/admin/registries", Some(&admin.token), &body)
+            .await;
         assert_eq!(res.status(), 400, "{body}");
         assert_eq!(json(res).await["error"], code, "{body}");
     }
     for url in ["http://127.0.0.1:5999", "https://registry.internal"] {
         let name = if url.contains("5999") { "a" } else { "b" };
-        let res = app.post("/api/admin/registries", Some(&admin.token), &json!({"name": name, "url": url})).await;
+        let res = app
+            .post(
+                "/api/admin/registries",
+                Some(&admin.token),
+                &json!({"name": name, "url": url}),
+            )
+            .await;
         assert_eq!(res.status(), 201, "{url}");
     }
 }
@@ -316,12 +522,24 @@ async fn registry_input_is_validated() {
 async fn testing_an_unreachable_registry_reports_it() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app.post("/api/admin/registries/default/test", Some(&admin.token), &json!({})).await;
+    let res = app
+        .post(
+            "/api/admin/registries/default/test",
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body = json(res).await;
     assert_eq!(body["reachable"], false);
     assert!(body["error"].is_string());
-    let res = app.post("/api/admin/registries/nope/test", Some(&admin.token), &json!({})).await;
+    let res = app
+        .post(
+            "/api/admin/registries/nope/test",
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await;
     assert_eq!(res.status(), 404);
 }
 
@@ -360,7 +578,10 @@ async fn concurrent_registry_edits_keep_the_table_consistent() {
         .collect();
     for t in tasks {
         for status in t.await.unwrap() {
-            assert!([201, 204, 404, 409].contains(&status), "unexpected {status}");
+            assert!(
+                [201, 204, 404, 409].contains(&status),
+                "unexpected {status}"
+            );
         }
     }
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM registries ORDER BY name")
@@ -385,17 +606,33 @@ async fn the_audit_log_pages_newest_first_and_filters() {
     assert_eq!(events.len(), 3);
     assert!(events[0]["id"].as_i64() > events[1]["id"].as_i64());
     let next = page["next_before"].as_i64().unwrap();
-    let older = json(app.get(&format!("/api/admin/audit?limit=3&before={next}"), &admin.token).await).await;
+    let older = json(
+        app.get(
+            &format!("/api/admin/audit?limit=3&before={next}"),
+            &admin.token,
+        )
+        .await,
+    )
+    .await;
     assert!(older["events"][0]["id"].as_i64().unwrap() < next);
 
-    let created = json(app.get("/api/admin/audit?action=user_created", &admin.token).await).await;
+    let created = json(
+        app.get("/api/admin/audit?action=user_created", &admin.token)
+            .await,
+    )
+    .await;
     let created = created["events"].as_array().unwrap();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["actor"], "admin");
     assert_eq!(created[0]["target"], "ed");
 
     let activity = json(app.get("/api/admin/users/ed/activity", &admin.token).await).await;
-    let actions: Vec<&str> = activity["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = activity["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert!(actions.contains(&"login_failed"), "{actions:?}");
     assert!(actions.contains(&"totp_enrolled"), "{actions:?}");
     let res = app.get("/api/admin/audit?limit=0", &admin.token).await;

@@ -23,7 +23,10 @@ async fn the_whole_sign_in_journey_works_over_http() {
     assert_eq!(res.status(), 200);
     let body = json(res).await;
     assert_eq!(body["status"], "totp_setup_required");
-    assert!(body.get("token").is_none(), "no session before the second factor");
+    assert!(
+        body.get("token").is_none(),
+        "no session before the second factor"
+    );
     let secret = body["totp_secret"].as_str().unwrap();
     assert_eq!(secret.len(), 32, "20 bytes of base32");
     assert_eq!(
@@ -33,7 +36,9 @@ async fn the_whole_sign_in_journey_works_over_http() {
     assert!(body["qr_svg"].as_str().unwrap().contains("<svg"));
 
     // Enrollment completes with a code computed from the secret.
-    let res = app.verify(body["login_token"].as_str().unwrap(), &totp_code(secret, 0)).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), &totp_code(secret, 0))
+        .await;
     assert_eq!(res.status(), 200);
     let session = json(res).await;
     assert_eq!(session["token_type"], "Bearer");
@@ -74,7 +79,10 @@ async fn a_second_sign_in_asks_for_the_code_and_issues_no_token_before_it() {
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
     assert_eq!(body["status"], "totp_required");
     assert!(body.get("token").is_none());
-    assert!(body.get("totp_secret").is_none(), "the secret is never shown again");
+    assert!(
+        body.get("totp_secret").is_none(),
+        "the secret is never shown again"
+    );
 }
 
 #[tokio::test]
@@ -91,17 +99,24 @@ async fn a_used_totp_code_cannot_be_replayed() {
     // The enrollment used the current step: the same code is refused now.
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
     let res = app
-        .verify(body["login_token"].as_str().unwrap(), &totp_code(&session.totp_secret, 0))
+        .verify(
+            body["login_token"].as_str().unwrap(),
+            &totp_code(&session.totp_secret, 0),
+        )
         .await;
     assert_eq!(res.status(), 401);
     assert_eq!(json(res).await["error"], "code_reused");
     // The next step's code is accepted (clock drift window), once.
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
     let next = totp_code(&session.totp_secret, 1);
-    let res = app.verify(body["login_token"].as_str().unwrap(), &next).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), &next)
+        .await;
     assert_eq!(res.status(), 200);
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
-    let res = app.verify(body["login_token"].as_str().unwrap(), &next).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), &next)
+        .await;
     assert_eq!(json(res).await["error"], "code_reused");
 }
 
@@ -111,8 +126,14 @@ async fn a_wrong_code_is_refused_with_invalid_code() {
     let session = app.admin().await;
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
     let right = totp_code(&session.totp_secret, 1);
-    let wrong = if right == "000000" { "111111" } else { "000000" };
-    let res = app.verify(body["login_token"].as_str().unwrap(), wrong).await;
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), wrong)
+        .await;
     assert_eq!(res.status(), 401);
     assert_eq!(json(res).await["error"], "invalid_code");
 }
@@ -124,14 +145,18 @@ async fn a_backup_code_works_exactly_once() {
     let code = &session.backup_codes[3];
 
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
-    let res = app.verify(body["login_token"].as_str().unwrap(), code).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), code)
+        .await;
     assert_eq!(res.status(), 200);
     let token = json(res).await["token"].as_str().unwrap().to_string();
     let me = json(app.get("/api/auth/me", &token).await).await;
     assert_eq!(me["backup_codes_remaining"], 9);
 
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
-    let res = app.verify(body["login_token"].as_str().unwrap(), code).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), code)
+        .await;
     assert_eq!(res.status(), 401);
     assert_eq!(json(res).await["error"], "invalid_code");
 }
@@ -156,15 +181,23 @@ async fn regenerating_backup_codes_invalidates_the_old_ones() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let fresh: Vec<String> = serde_json::from_value(json(res).await["backup_codes"].clone()).unwrap();
+    let fresh: Vec<String> =
+        serde_json::from_value(json(res).await["backup_codes"].clone()).unwrap();
     assert_eq!(fresh.len(), 10);
     assert!(fresh.iter().all(|c| !session.backup_codes.contains(c)));
 
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
-    let res = app.verify(body["login_token"].as_str().unwrap(), &session.backup_codes[0]).await;
+    let res = app
+        .verify(
+            body["login_token"].as_str().unwrap(),
+            &session.backup_codes[0],
+        )
+        .await;
     assert_eq!(json(res).await["error"], "invalid_code");
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
-    let res = app.verify(body["login_token"].as_str().unwrap(), &fresh[0]).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), &fresh[0])
+        .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -191,7 +224,10 @@ async fn changing_the_password_revokes_every_earlier_token() {
     }
     assert_eq!(app.get("/api/auth/me", &fresh).await.status(), 200);
     assert_eq!(app.login("admin", ADMIN_PASSWORD).await.status(), 401);
-    assert_eq!(app.login("admin", "a-brand-new-password").await.status(), 200);
+    assert_eq!(
+        app.login("admin", "a-brand-new-password").await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -252,7 +288,12 @@ async fn tampered_unsigned_expired_and_foreign_tokens_get_401_json() {
         iss: ISSUER.into(),
     };
     // The operator's JWT_SECRET is the raw HS256 key: a token signed with it is accepted.
-    assert_eq!(app.get("/api/auth/me", &forge(SECRET, &valid)).await.status(), 200);
+    assert_eq!(
+        app.get("/api/auth/me", &forge(SECRET, &valid))
+            .await
+            .status(),
+        200
+    );
 
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let parts: Vec<&str> = session.token.split('.').collect();
@@ -260,10 +301,29 @@ async fn tampered_unsigned_expired_and_foreign_tokens_get_401_json() {
     let bad_tokens = vec![
         format!("{}.{}.{}", parts[0], tampered_payload, parts[2]),
         format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), parts[1]),
-        forge(SECRET, &Claims { exp: now - 1, iat: now - 100, ..valid.clone() }),
+        forge(
+            SECRET,
+            &Claims {
+                exp: now - 1,
+                iat: now - 100,
+                ..valid.clone()
+            },
+        ),
         forge("some-other-secret-some-other-secret", &valid),
-        forge(SECRET, &Claims { aud: "elsewhere".into(), ..valid.clone() }),
-        forge(SECRET, &Claims { sub: "4242".into(), ..valid.clone() }),
+        forge(
+            SECRET,
+            &Claims {
+                aud: "elsewhere".into(),
+                ..valid.clone()
+            },
+        ),
+        forge(
+            SECRET,
+            &Claims {
+                sub: "4242".into(),
+                ..valid.clone()
+            },
+        ),
         "not-a-jwt".to_string(),
         String::new(),
     ];
@@ -316,7 +376,10 @@ async fn unknown_users_take_as_long_as_wrong_passwords() {
     let wrong = time("admin").await;
     let unknown = time("nobody-here").await;
     let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
-    assert!((0.5..2.0).contains(&ratio), "wrong {wrong:?} vs unknown {unknown:?}");
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "wrong {wrong:?} vs unknown {unknown:?}"
+    );
 }
 
 #[tokio::test]
@@ -328,11 +391,18 @@ async fn throttling_kicks_in_after_five_failures_and_lifts_after_the_window() {
     // The sixth attempt is refused even with the right password.
     let res = app.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 429);
-    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=3).contains(&retry_after), "{retry_after}");
     assert_eq!(json(res).await["error"], "too_many_attempts");
     // Only that user is throttled.
-    assert_eq!(app.login("someone-else", "wrong-password").await.status(), 401);
+    assert_eq!(
+        app.login("someone-else", "wrong-password").await.status(),
+        401
+    );
 
     tokio::time::sleep(Duration::from_secs(retry_after + 1)).await;
     assert_eq!(app.login("admin", ADMIN_PASSWORD).await.status(), 200);
@@ -357,7 +427,11 @@ async fn wrong_codes_are_throttled_like_passwords() {
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
     let token = body["login_token"].as_str().unwrap().to_string();
     let right = totp_code(&session.totp_secret, 1);
-    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     for _ in 0..5 {
         assert_eq!(app.verify(&token, wrong).await.status(), 401);
     }
@@ -375,9 +449,16 @@ async fn a_login_token_dies_after_five_wrong_codes() {
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
     let token = body["login_token"].as_str().unwrap().to_string();
     let right = totp_code(&session.totp_secret, 1);
-    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     for _ in 0..5 {
-        assert_eq!(json(app.verify(&token, wrong).await).await["error"], "invalid_code");
+        assert_eq!(
+            json(app.verify(&token, wrong).await).await["error"],
+            "invalid_code"
+        );
     }
     let res = app.verify(&token, &right).await;
     assert_eq!(res.status(), 401);
@@ -401,7 +482,9 @@ async fn an_expired_login_token_is_refused() {
         .execute(&app.state.pool)
         .await
         .unwrap();
-    let res = app.verify(body["login_token"].as_str().unwrap(), &totp_code(secret, 0)).await;
+    let res = app
+        .verify(body["login_token"].as_str().unwrap(), &totp_code(secret, 0))
+        .await;
     assert_eq!(res.status(), 401);
     assert_eq!(json(res).await["error"], "invalid_login_token");
 }
@@ -412,12 +495,29 @@ async fn the_default_password_admin_must_change_it_first() {
     let session = app.enroll("admin", "admin123").await;
     let me = json(app.get("/api/auth/me", &session.token).await).await;
     assert_eq!(me["must_change_password"], true);
-    for path in ["/api/catalog", "/api/registries", "/api/admin/users", "/api/health"] {
+    for path in [
+        "/api/catalog",
+        "/api/registries",
+        "/api/admin/users",
+        "/api/health",
+    ] {
         let res = app.get(path, &session.token).await;
         assert_eq!(res.status(), 403, "{path}");
-        assert_eq!(json(res).await["error"], "password_change_required", "{path}");
+        assert_eq!(
+            json(res).await["error"],
+            "password_change_required",
+            "{path}"
+        );
     }
-    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let res = app
         .post(
             "/api/auth/change-password",
@@ -445,10 +545,22 @@ async fn an_explicit_admin_password_is_not_forced_to_change() {
 async fn the_default_registry_can_be_chosen_only_among_existing_ones() {
     let app = spawn_app().await;
     let session = app.admin().await;
-    let res = app.patch("/api/auth/me", &session.token, &json!({"default_registry": "nope"})).await;
+    let res = app
+        .patch(
+            "/api/auth/me",
+            &session.token,
+            &json!({"default_registry": "nope"}),
+        )
+        .await;
     assert_eq!(res.status(), 404);
     assert_eq!(json(res).await["error"], "registry_not_found");
-    let res = app.patch("/api/auth/me", &session.token, &json!({"default_registry": "default"})).await;
+    let res = app
+        .patch(
+            "/api/auth/me",
+            &session.token,
+            &json!({"default_registry": "default"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(json(res).await["default_registry"], "default");
 }
@@ -460,7 +572,9 @@ async fn a_generated_jwt_secret_survives_a_restart() {
     let mut settings = registry_gui::config::Settings::for_tests(&app.db_path);
     settings.static_dir = app.dir.path().join("dist");
     settings.registry.url = "http://127.0.0.1:9".parse().unwrap();
-    let second = registry_gui::startup::Application::build(settings).await.unwrap();
+    let second = registry_gui::startup::Application::build(settings)
+        .await
+        .unwrap();
     let port = second.port();
     tokio::spawn(second.run_until_stopped());
     let res = app
@@ -484,15 +598,26 @@ async fn sign_in_events_are_audited_with_time_user_and_ip() {
     app.login("admin", "wrong-password").await;
     let session = app.admin().await;
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
-    app.verify(body["login_token"].as_str().unwrap(), &session.backup_codes[0]).await;
-    app.post("/api/auth/logout", Some(&session.token), &json!({})).await;
+    app.verify(
+        body["login_token"].as_str().unwrap(),
+        &session.backup_codes[0],
+    )
+    .await;
+    app.post("/api/auth/logout", Some(&session.token), &json!({}))
+        .await;
     let rows: Vec<(String, Option<String>, Option<String>, String)> =
         sqlx::query_as("SELECT time, actor, ip, action FROM audit_log ORDER BY id")
             .fetch_all(&app.state.pool)
             .await
             .unwrap();
     let actions: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
-    for expected in ["login_failed", "totp_enrolled", "login", "backup_code_used", "logout"] {
+    for expected in [
+        "login_failed",
+        "totp_enrolled",
+        "login",
+        "backup_code_used",
+        "logout",
+    ] {
         assert!(actions.contains(&expected), "{expected} in {actions:?}");
     }
     for (time, actor, ip, _) in &rows {
@@ -511,16 +636,22 @@ async fn secrets_never_appear_in_responses() {
             .fetch_one(&app.state.pool)
             .await
             .unwrap();
-    let jwt_secret: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let jwt_secret: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     let code_hashes: Vec<String> = sqlx::query_scalar("SELECT code_hash FROM backup_codes")
         .fetch_all(&app.state.pool)
         .await
         .unwrap();
     let mut bodies = Vec::new();
-    for path in ["/api/auth/me", "/api/auth/verify-token", "/api/admin/users", "/api/admin/audit"] {
+    for path in [
+        "/api/auth/me",
+        "/api/auth/verify-token",
+        "/api/admin/users",
+        "/api/admin/audit",
+    ] {
         bodies.push(app.get(path, &session.token).await.text().await.unwrap());
     }
     let body = json(app.login("admin", ADMIN_PASSWORD).await).await;
@@ -560,7 +691,15 @@ async fn a_flood_of_logins_does_not_stall_other_requests() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     for _ in 0..5 {
         let started = Instant::now();
-        assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            app.http
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
         assert_eq!(app.get("/api/auth/me", &session.token).await.status(), 200);
         assert!(
             started.elapsed() < Duration::from_millis(1000),

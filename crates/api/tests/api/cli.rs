@@ -30,9 +30,23 @@ fn users_are_created_listed_promoted_and_deleted_from_the_cli() {
     let db = dir.path().join("cli.db");
     let out = cli(&db, &["user", "create", "ops", "--role", "admin"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("password: "), "a generated password is printed");
+    assert!(
+        stdout(&out).contains("password: "),
+        "a generated password is printed"
+    );
 
-    let out = cli(&db, &["user", "create", "bob", "--password", "bob-password-1", "--role", "viewer"]);
+    let out = cli(
+        &db,
+        &[
+            "user",
+            "create",
+            "bob",
+            "--password",
+            "bob-password-1",
+            "--role",
+            "viewer",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = cli(&db, &["user", "create", "bob"]);
     assert_eq!(out.status.code(), Some(1));
@@ -40,11 +54,24 @@ fn users_are_created_listed_promoted_and_deleted_from_the_cli() {
 
     let out = cli(&db, &["user", "list", "--json"]);
     let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let names: Vec<&str> = list["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["bob", "ops"]);
 
-    assert_eq!(cli(&db, &["user", "set-role", "bob", "editor"]).status.code(), Some(0));
-    assert_eq!(cli(&db, &["user", "set-role", "bob", "root"]).status.code(), Some(2));
+    assert_eq!(
+        cli(&db, &["user", "set-role", "bob", "editor"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        cli(&db, &["user", "set-role", "bob", "root"]).status.code(),
+        Some(2)
+    );
     assert_eq!(cli(&db, &["user", "delete", "bob"]).status.code(), Some(0));
     let out = cli(&db, &["user", "delete", "bob"]);
     assert_eq!(out.status.code(), Some(1));
@@ -56,7 +83,10 @@ fn the_cli_refuses_to_remove_the_last_admin() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
     cli(&db, &["user", "create", "ops", "--role", "admin"]);
-    for args in [&["user", "delete", "ops"][..], &["user", "set-role", "ops", "viewer"][..]] {
+    for args in [
+        &["user", "delete", "ops"][..],
+        &["user", "set-role", "ops", "viewer"][..],
+    ] {
         let out = cli(&db, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(stderr(&out).contains("last_admin"), "{}", stderr(&out));
@@ -85,7 +115,16 @@ async fn an_operator_recovers_a_locked_out_admin_while_the_server_runs() {
     let out = tokio::task::spawn_blocking(move || {
         let unlock = cli(&db, &["user", "unlock", "admin"]);
         let reset = cli(&db, &["user", "reset-2fa", "admin"]);
-        let password = cli(&db, &["user", "set-password", "admin", "--password", "recovered-password"]);
+        let password = cli(
+            &db,
+            &[
+                "user",
+                "set-password",
+                "admin",
+                "--password",
+                "recovered-password",
+            ],
+        );
         (unlock, reset, password)
     })
     .await
@@ -94,7 +133,11 @@ async fn an_operator_recovers_a_locked_out_admin_while_the_server_runs() {
     assert_eq!(out.1.status.code(), Some(0), "{}", stderr(&out.1));
     assert_eq!(out.2.status.code(), Some(0), "{}", stderr(&out.2));
 
-    assert_eq!(app.get("/api/auth/me", &session.token).await.status(), 401, "sessions revoked");
+    assert_eq!(
+        app.get("/api/auth/me", &session.token).await.status(),
+        401,
+        "sessions revoked"
+    );
     let res = app.login("admin", "recovered-password").await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
@@ -107,7 +150,17 @@ fn registries_are_added_listed_and_removed_from_the_cli() {
     let db = dir.path().join("cli.db");
     let out = cli(
         &db,
-        &["registry", "add", "mirror", "http://127.0.0.1:5999", "--username", "u", "--password", "cli-secret-pw", "--read-only"],
+        &[
+            "registry",
+            "add",
+            "mirror",
+            "http://127.0.0.1:5999",
+            "--username",
+            "u",
+            "--password",
+            "cli-secret-pw",
+            "--read-only",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = cli(&db, &["registry", "list", "--json"]);
@@ -120,8 +173,14 @@ fn registries_are_added_listed_and_removed_from_the_cli() {
     let out = cli(&db, &["registry", "add", "meta", "http://169.254.169.254"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("registry_host_forbidden"));
-    assert_eq!(cli(&db, &["registry", "remove", "mirror"]).status.code(), Some(0));
-    assert_eq!(cli(&db, &["registry", "remove", "mirror"]).status.code(), Some(1));
+    assert_eq!(
+        cli(&db, &["registry", "remove", "mirror"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        cli(&db, &["registry", "remove", "mirror"]).status.code(),
+        Some(1)
+    );
 }
 
 #[tokio::test]
@@ -131,13 +190,18 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
     let backup = app.dir.path().join("backup.db");
     let db = app.db_path.clone();
     let b = backup.clone();
-    let out = tokio::task::spawn_blocking(move || cli(&db, &["backup", b.to_str().unwrap()])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || cli(&db, &["backup", b.to_str().unwrap()]))
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // While the server runs, restore is refused.
     let db = app.db_path.clone();
     let b = backup.clone();
-    let out = tokio::task::spawn_blocking(move || cli(&db, &["restore", b.to_str().unwrap(), "--yes"])).await.unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || cli(&db, &["restore", b.to_str().unwrap(), "--yes"]))
+            .await
+            .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("stop it"), "{}", stderr(&out));
 

@@ -11,7 +11,10 @@ async fn an_unknown_api_path_is_a_json_404_not_the_spa() {
     let app = spawn_app().await;
     let res = app.http.get(app.url("/api/nope")).send().await.unwrap();
     assert_eq!(res.status(), 404);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
     assert!(body["message"].as_str().unwrap().contains("/api/nope"));
@@ -67,7 +70,10 @@ async fn a_body_that_is_not_json_gets_a_json_415() {
 #[tokio::test]
 async fn an_oversized_body_is_refused_with_json() {
     let app = spawn_app().await;
-    let huge = format!("{{\"username\":\"{}\",\"password\":\"x\"}}", "a".repeat(100 * 1024));
+    let huge = format!(
+        "{{\"username\":\"{}\",\"password\":\"x\"}}",
+        "a".repeat(100 * 1024)
+    );
     let res = app
         .http
         .post(app.url("/api/auth/login"))
@@ -84,12 +90,23 @@ async fn an_oversized_body_is_refused_with_json() {
 #[tokio::test]
 async fn a_deep_link_gets_the_spa_index_without_caching() {
     let app = spawn_app().await;
-    let res = app.http.get(app.url("/r/default/team/app/t/v1")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/r/default/team/app/t/v1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-cache");
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
-    assert!(csp.contains("'sha256-"), "the inline loader is allowed by hash: {csp}");
+    assert!(
+        csp.contains("'sha256-"),
+        "the inline loader is allowed by hash: {csp}"
+    );
     let html = res.text().await.unwrap();
     assert!(html.contains("registry-gui test app"));
 }
@@ -97,16 +114,32 @@ async fn a_deep_link_gets_the_spa_index_without_caching() {
 #[tokio::test]
 async fn hashed_assets_are_cached_for_a_year() {
     let app = spawn_app().await;
-    let res = app.http.get(app.url("/web-0123456789abcdef.js")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/web-0123456789abcdef.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    assert!(res.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(res.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
 }
 
 #[tokio::test]
 async fn path_traversal_never_leaves_the_static_folder() {
     let app = spawn_app().await;
-    let res = app.http.get(app.url("/../../../../etc/passwd")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/../../../../etc/passwd"))
+        .send()
+        .await
+        .unwrap();
     let text = res.text().await.unwrap();
     assert!(!text.contains("root:"));
 }
@@ -128,7 +161,10 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert!(
-            h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"),
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
             "{path}"
         );
         assert!(h.contains_key("x-request-id"), "{path}");
@@ -156,14 +192,21 @@ fn run_binary(envs: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_registry-gui"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", format!("sqlite://{}/x.db", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/x.db", dir.path().display()),
+        )
         .env("HOST", "127.0.0.1")
         .env("PORT", "0");
     for (k, v) in envs {
         cmd.env(k, v);
     }
     cmd.stdin(Stdio::null());
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -183,7 +226,10 @@ fn a_short_jwt_secret_stops_start_up_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("JWT_SECRET"), "{stderr}");
-    assert!(!stderr.contains("short\""), "the secret is not printed: {stderr}");
+    assert!(
+        !stderr.contains("short\""),
+        "the secret is not printed: {stderr}"
+    );
 }
 
 #[test]
@@ -207,7 +253,10 @@ fn sigterm_shuts_the_server_down_gracefully() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_registry-gui"))
-        .env("DATABASE_URL", format!("sqlite://{}/x.db", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/x.db", dir.path().display()),
+        )
         .env("HOST", "127.0.0.1")
         .env("PORT", "0")
         .env("BCRYPT_COST", "4")
@@ -219,9 +268,15 @@ fn sigterm_shuts_the_server_down_gracefully() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let listening = lines.by_ref().take(50).any(|l| l.is_ok_and(|l| l.contains("listening on")));
+    let listening = lines
+        .by_ref()
+        .take(50)
+        .any(|l| l.is_ok_and(|l| l.contains("listening on")));
     assert!(listening, "the server started");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let started = std::time::Instant::now();
     loop {

@@ -45,7 +45,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         "<!doctype html><html><head><script type=\"module\">import init from '/web-0123456789abcdef.js';init();</script></head><body>registry-gui test app</body></html>",
     )
     .unwrap();
-    std::fs::write(static_dir.join("web-0123456789abcdef.js"), "export default function init(){}").unwrap();
+    std::fs::write(
+        static_dir.join("web-0123456789abcdef.js"),
+        "export default function init(){}",
+    )
+    .unwrap();
 
     let mut settings = Settings::for_tests(&db_path);
     settings.static_dir = static_dir;
@@ -83,7 +87,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
@@ -95,16 +104,31 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.http.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.post("/api/auth/login", None, &json!({"username": username, "password": password}))
-            .await
+        self.post(
+            "/api/auth/login",
+            None,
+            &json!({"username": username, "password": password}),
+        )
+        .await
     }
 
     pub async fn verify(&self, login_token: &str, code: &str) -> reqwest::Response {
@@ -148,7 +172,9 @@ impl TestApp {
             assert_eq!(res.status(), 200);
             let body: Value = res.json().await.unwrap();
             let login_token = body["login_token"].as_str().unwrap().to_string();
-            let res = self.verify(&login_token, &totp_code(&session.totp_secret, offset)).await;
+            let res = self
+                .verify(&login_token, &totp_code(&session.totp_secret, offset))
+                .await;
             if res.status() == 200 {
                 let body: Value = res.json().await.unwrap();
                 return body["token"].as_str().unwrap().to_string();

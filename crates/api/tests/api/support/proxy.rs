@@ -37,6 +37,10 @@ struct ProxyState {
 }
 
 /// A running proxy. Stops when dropped.
+///
+/// Only `Host` is rewritten, so what the registry builds from it points past the proxy: absolute
+/// upload `Location`s go straight to the registry (catalog `Link`s are relative and do come back
+/// through). In token mode the realm is the token server's own address: count tokens there.
 pub struct CountingProxy {
     state: Arc<ProxyState>,
     port: u16,
