@@ -90,3 +90,29 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
             "default-src 'none'; frame-ancestors 'none'",
         ))
 }
+
+/// Bounds how long any request may take (`REQUEST_TIMEOUT_SECS`): a slow upstream cannot pin
+/// connections and memory forever.
+pub async fn time_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.request_timeout)
+        .unwrap_or(std::time::Duration::from_secs(60));
+    let http_req = req.request().clone();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(res) => res.map(ServiceResponse::map_into_boxed_body),
+        Err(_) => {
+            let body = crate::error::AppError::upstream(
+                actix_web::http::StatusCode::GATEWAY_TIMEOUT,
+                "request_timeout",
+                format!("the request took longer than {} s", limit.as_secs()),
+            )
+            .body();
+            let res = actix_web::HttpResponse::GatewayTimeout().json(body);
+            Ok(ServiceResponse::new(http_req, res).map_into_boxed_body())
+        }
+    }
+}

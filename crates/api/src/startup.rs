@@ -120,6 +120,7 @@ fn build_server(
             .app_data(routes::path_config())
             .wrap(middleware::security_headers())
             .wrap(actix_web::middleware::Compress::default())
+            .wrap(from_fn(middleware::time_limit))
             .wrap(from_fn(middleware::observe))
             .configure(routes::ops::config)
             .configure(routes::api)
