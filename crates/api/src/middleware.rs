@@ -43,7 +43,18 @@ pub async fn observe(
     let method = req.method().to_string();
     let path = req.path().to_string();
     let span = tracing::info_span!("request", request_id = %id);
-    let mut res = next.call(req).instrument(span).await?;
+    let mut res = match next.call(req).instrument(span).await {
+        Ok(res) => res,
+        Err(e) => {
+            // An error that escaped the handlers (e.g. the time limit): still one log line.
+            let status = e.as_response_error().status_code().as_u16();
+            if let Some(metrics) = metrics {
+                metrics.request(&method, "/{timeout}", status, started.elapsed());
+            }
+            tracing::warn!(request_id = %id, method = %method, path = %path, status, error = %e, "request failed");
+            return Err(e);
+        }
+    };
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
     let route = res.request().match_pattern().unwrap_or_else(|| {
@@ -92,27 +103,22 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
 }
 
 /// Bounds how long any request may take (`REQUEST_TIMEOUT_SECS`): a slow upstream cannot pin
-/// connections and memory forever.
+/// connections and memory forever. The request is not cloned here: routing needs sole access.
 pub async fn time_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let limit = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.request_timeout)
         .unwrap_or(std::time::Duration::from_secs(60));
-    let http_req = req.request().clone();
     match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(res) => res.map(ServiceResponse::map_into_boxed_body),
-        Err(_) => {
-            let body = crate::error::AppError::upstream(
-                actix_web::http::StatusCode::GATEWAY_TIMEOUT,
-                "request_timeout",
-                format!("the request took longer than {} s", limit.as_secs()),
-            )
-            .body();
-            let res = actix_web::HttpResponse::GatewayTimeout().json(body);
-            Ok(ServiceResponse::new(http_req, res).map_into_boxed_body())
-        }
+        Ok(res) => res,
+        Err(_) => Err(crate::error::AppError::upstream(
+            actix_web::http::StatusCode::GATEWAY_TIMEOUT,
+            "request_timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
+        .into()),
     }
 }
