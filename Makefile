@@ -95,6 +95,18 @@ test: tools-test web lint
 bench: tools-test
 	cargo bench -p api --bench bench
 
+# One self-contained artifact: the binary and the SPA it serves (STATIC_DIR defaults to ./dist).
+VERSION := $(shell awk -F'"' '/^version = / {print $$2; exit}' Cargo.toml)
+DIST_NAME := registry-gui-$(VERSION)-$(shell uname -m)-linux
+dist: build
+	rm -rf target/$(DIST_NAME) && mkdir -p target/$(DIST_NAME)
+	cp target/release/registry-gui README.md target/$(DIST_NAME)/
+	cp -r $(DIST) target/$(DIST_NAME)/dist
+	strip target/$(DIST_NAME)/registry-gui
+	tar -C target -czf target/$(DIST_NAME).tar.gz $(DIST_NAME)
+	@echo "artifact: target/$(DIST_NAME).tar.gz ($$(du -h target/$(DIST_NAME).tar.gz | cut -f1))"
+	@echo "binary:   $$(du -h target/$(DIST_NAME)/registry-gui | cut -f1) stripped; wasm: $$(du -ch $(DIST)/*.wasm | tail -1 | cut -f1)"
+
 clean:
 	cargo clean
 	rm -rf $(DIST)

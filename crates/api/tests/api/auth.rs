@@ -689,6 +689,7 @@ async fn a_flood_of_logins_does_not_stall_other_requests() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut timings = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
         assert_eq!(
@@ -701,12 +702,12 @@ async fn a_flood_of_logins_does_not_stall_other_requests() {
             200
         );
         assert_eq!(app.get("/api/auth/me", &session.token).await.status(), 200);
-        assert!(
-            started.elapsed() < Duration::from_millis(1000),
-            "healthz + me took {:?} during the flood",
-            started.elapsed()
-        );
+        timings.push(started.elapsed());
     }
+    timings.sort();
+    // If bcrypt ran on the workers, each of these would wait behind seconds of hashing.
+    assert!(timings[2] < Duration::from_millis(500), "{timings:?}");
+    assert!(timings[4] < Duration::from_millis(1500), "{timings:?}");
     for handle in flood {
         assert_eq!(handle.await.unwrap().unwrap(), 401);
     }
