@@ -200,8 +200,12 @@ pub struct BulkDeleteResult {
     pub ok: bool,
     #[serde(default)]
     pub digest: Option<String>,
+    /// The stable error code when `ok` is false (`not_found`, `delete_disabled`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Human-readable text for `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,18 +1,86 @@
 //! The registry client: auth challenges, pagination, manifests and caching.
-use std::sync::Arc;
+//!
+//! - [`RegistryPool`] holds one [`RegistryClient`] per configured registry (rebuilt when its
+//!   row changes) and the content cache they share.
+//! - [`resolve`] picks the registry of a request: `?registry=`, else the user's default, else
+//!   the bootstrapped one.
+//! - [`browse`] and [`delete`] are what the routes call; [`ssrf`] guards every address.
+pub mod auth;
+pub mod browse;
+pub mod cache;
+pub mod client;
+pub mod delete;
+pub mod manifest;
+pub mod ssrf;
+pub mod summary;
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use actix_web::http::StatusCode;
+use url::Url;
+
+pub use client::{Fingerprint, RegistryClient};
+pub use ssrf::check_registry_url;
+
+use crate::auth::AuthUser;
 use crate::config::RegistryClientSettings;
+use crate::crypto::SecretCipher;
+use crate::domain::RegistryName;
+use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
+use crate::secret::Secret;
+use crate::state::AppState;
+use crate::storage::registries::{self, RegistryRow};
+use cache::ContentCache;
 
 /// One client per configured registry, created on first use.
 pub struct RegistryPool {
     settings: RegistryClientSettings,
     metrics: Arc<Metrics>,
+    content: Arc<ContentCache>,
+    clients: RwLock<HashMap<String, Arc<RegistryClient>>>,
+}
+
+/// A registry resolved for one request: its current settings and its client.
+#[derive(Debug, Clone)]
+pub struct RegistryHandle {
+    pub name: String,
+    pub url: String,
+    pub pull_host: Option<String>,
+    pub read_only: bool,
+    pub bootstrapped: bool,
+    pub client: Arc<RegistryClient>,
+}
+
+impl RegistryHandle {
+    /// 409 `registry_read_only` for registries configured without deletes through the GUI.
+    pub fn ensure_writable(&self) -> AppResult<()> {
+        if self.read_only {
+            return Err(AppError::conflict(
+                "registry_read_only",
+                format!(
+                    "registry {:?} is read-only: deletes are disabled for it",
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl RegistryPool {
     pub fn new(settings: RegistryClientSettings, metrics: Arc<Metrics>) -> Self {
-        Self { settings, metrics }
+        let content = Arc::new(ContentCache::new(
+            settings.manifest_cache_bytes,
+            metrics.clone(),
+        ));
+        Self {
+            settings,
+            metrics,
+            content,
+            clients: RwLock::new(HashMap::new()),
+        }
     }
 
     pub fn settings(&self) -> &RegistryClientSettings {
@@ -24,91 +92,157 @@ impl RegistryPool {
     }
 
     /// Drops the cached client (and its caches) of a registry that was edited or removed.
-    pub fn forget(&self, _name: &str) {}
+    pub fn forget(&self, name: &str) {
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
+    }
+
+    /// Drops every client and everything cached (the next requests start cold).
+    pub fn clear_caches(&self) {
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.content.clear();
+    }
+
+    /// Bytes held by the manifest/config cache.
+    pub fn content_cache_bytes(&self) -> u64 {
+        self.content.weight()
+    }
+
+    /// The client for `row`, reused while url, credentials and TLS settings are unchanged.
+    pub fn client_for(
+        &self,
+        row: &RegistryRow,
+        cipher: &SecretCipher,
+    ) -> AppResult<Arc<RegistryClient>> {
+        let fingerprint = Fingerprint {
+            url: row.url.clone(),
+            username: row.username.clone(),
+            password_encrypted: row.password_encrypted.clone(),
+            insecure_tls: row.insecure_tls,
+        };
+        if let Some(client) = self
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&row.name)
+        {
+            if client.fingerprint == fingerprint {
+                return Ok(client.clone());
+            }
+        }
+        let base_url = Url::parse(&row.url).map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(
+                "registry {:?} has an invalid stored URL: {e}",
+                row.name
+            ))
+        })?;
+        let password = match &row.password_encrypted {
+            Some(encrypted) => Some(Secret::new(cipher.decrypt(encrypted).map_err(|e| {
+                tracing::error!(registry = %row.name, error = %e, "cannot decrypt a registry password");
+                AppError::upstream(
+                    StatusCode::BAD_GATEWAY,
+                    "registry_auth_failed",
+                    format!(
+                        "the stored password of registry {:?} cannot be decrypted (was SECRET_KEY or the key file changed?)",
+                        row.name
+                    ),
+                )
+            })?)),
+            None => None,
+        };
+        let credentials = match (&row.username, password) {
+            (Some(user), Some(password)) if !user.is_empty() => Some((user.clone(), password)),
+            (Some(user), None) if !user.is_empty() => Some((user.clone(), Secret::new(""))),
+            _ => None,
+        };
+        let spec = client::ClientSpec {
+            name: row.name.clone(),
+            base_url,
+            credentials,
+            insecure_tls: row.insecure_tls,
+            fingerprint,
+        };
+        let client = Arc::new(RegistryClient::new(
+            spec,
+            &self.settings,
+            self.metrics.clone(),
+            self.content.clone(),
+        )?);
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(row.name.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// A handle for `row` (its current settings and its client).
+    pub fn handle(&self, row: &RegistryRow, cipher: &SecretCipher) -> AppResult<RegistryHandle> {
+        Ok(RegistryHandle {
+            name: row.name.clone(),
+            url: row.url.clone(),
+            pull_host: row.pull_host.clone().filter(|h| !h.trim().is_empty()),
+            read_only: row.read_only,
+            bootstrapped: row.bootstrapped,
+            client: self.client_for(row, cipher)?,
+        })
+    }
 }
 
-use std::net::IpAddr;
-
-use crate::error::{AppError, AppResult};
-
-/// Refuses link-local and cloud-metadata hosts, and hosts outside `REGISTRY_ALLOWED_HOSTS`.
-pub fn check_registry_url(
-    url: &url::Url,
-    allowed_hosts: Option<&[String]>,
-    exempt: bool,
-) -> AppResult<()> {
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_ascii_lowercase();
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        if is_forbidden_ip(ip) {
-            return Err(AppError::bad_request(
-                "registry_host_forbidden",
-                format!("{host} is a link-local or cloud metadata address"),
-            ));
-        }
-    }
-    if exempt {
-        return Ok(());
-    }
-    if let Some(allowed) = allowed_hosts {
-        let with_port = url.port().map(|p| format!("{host}:{p}"));
-        if !allowed.iter().any(|a| *a == host || Some(a) == with_port.as_ref()) {
-            return Err(AppError::bad_request(
-                "registry_host_not_allowed",
-                format!("{host} is not in REGISTRY_ALLOWED_HOSTS"),
-            ));
-        }
-    }
-    Ok(())
+fn registry_not_found(name: &str) -> AppError {
+    AppError::not_found(
+        "registry_not_found",
+        format!(
+            "there is no registry named {:?}",
+            name.chars().take(80).collect::<String>()
+        ),
+    )
 }
 
-pub fn is_forbidden_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => {
-            (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6 == "fd00:ec2::254".parse::<std::net::Ipv6Addr>().unwrap_or(std::net::Ipv6Addr::UNSPECIFIED)
-                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
-        }
+/// The registry named `name`: 404 `registry_not_found` when there is none.
+pub async fn resolve_by_name(state: &AppState, name: &str) -> AppResult<RegistryHandle> {
+    if !RegistryName::is_valid(name) {
+        return Err(registry_not_found(name));
     }
+    let row = registries::find(&state.pool, name)
+        .await?
+        .ok_or_else(|| registry_not_found(name))?;
+    state.registries.handle(&row, &state.cipher)
 }
 
-/// Contacts the registry and reports reachability, API version and whether auth works.
+/// The registry a request is about: `?registry=<name>`, else the user's default registry (when
+/// it still exists), else the bootstrapped one; 404 `registry_not_found` when none applies.
+pub async fn resolve(
+    state: &AppState,
+    user: &AuthUser,
+    requested: Option<&str>,
+) -> AppResult<RegistryHandle> {
+    if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty()) {
+        return resolve_by_name(state, name).await;
+    }
+    if let Some(name) = user.user.default_registry.as_deref() {
+        if let Some(row) = registries::find(&state.pool, name).await? {
+            return state.registries.handle(&row, &state.cipher);
+        }
+    }
+    let row = registries::find_bootstrapped(&state.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("registry_not_found", "no registry is configured"))?;
+    state.registries.handle(&row, &state.cipher)
+}
+
+/// `POST /api/admin/registries/{name}/test`: contacts the registry afresh (no cached token)
+/// and reports reachability, API version, whether the credentials work and the latency.
+/// 404 `registry_not_found` for an unknown name; contact problems are in the result's `error`.
 pub async fn test_registry(
-    state: &crate::state::AppState,
-    _user: &crate::auth::AuthUser,
+    state: &AppState,
+    _admin: &AuthUser,
     name: &str,
 ) -> AppResult<shared::admin::RegistryTestResult> {
-    let row = crate::storage::registries::find(&state.pool, name)
-        .await?
-        .ok_or_else(|| AppError::not_found("registry_not_found", format!("there is no registry named {name:?}")))?;
-    let started = std::time::Instant::now();
-    let client = reqwest::Client::builder()
-        .connect_timeout(state.settings.registry_client.connect_timeout)
-        .timeout(std::time::Duration::from_secs(5))
-        .build()
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let res = client.get(format!("{}/v2/", row.url)).send().await;
-    let latency_ms = started.elapsed().as_millis() as u64;
-    Ok(match res {
-        Ok(r) => shared::admin::RegistryTestResult {
-            reachable: true,
-            status: Some(r.status().as_u16()),
-            api_version: r
-                .headers()
-                .get("docker-distribution-api-version")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            auth_ok: r.status().is_success(),
-            latency_ms,
-            error: None,
-        },
-        Err(e) => shared::admin::RegistryTestResult {
-            reachable: false,
-            status: None,
-            api_version: None,
-            auth_ok: false,
-            latency_ms,
-            error: Some(e.to_string()),
-        },
-    })
+    let handle = resolve_by_name(state, name).await?;
+    Ok(handle.client.probe().await)
 }

@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod auth;
 pub mod ops;
+pub mod registry;
 pub mod spa;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -83,6 +84,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .app_data(path_config())
             .wrap(actix_web::middleware::DefaultHeaders::new().add(("Cache-Control", "no-store")))
             .configure(auth::config)
+            .configure(registry::config)
             .configure(admin::config)
             .default_service(web::to(api_not_found)),
     );

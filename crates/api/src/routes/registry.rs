@@ -1,0 +1,341 @@
+//! `/api/health`, `/api/catalog` and `/api/repositories/*`: browsing and deleting.
+//!
+//! Repository names contain slashes, so `/repositories/{tail:.*}` is split here, on the raw
+//! (still percent-encoded) path: the operation is found from the end (`/tags`,
+//! `/manifests/<ref>`, `/delete-tags`), then the name and reference are decoded and validated.
+//! `team%2Fapp` is `team/app`; anything that fails the grammar after decoding is a 400 before
+//! any registry is contacted.
+use actix_web::{web, HttpRequest, HttpResponse};
+use shared::registry::{BulkDeleteRequest, BulkDeleteResponse};
+
+use crate::auth::client_ip::client_ip;
+use crate::auth::AuthUser;
+use crate::domain::{Reference, RepositoryName, Tag};
+use crate::error::{AppError, AppResult};
+use crate::registry::browse::{
+    self, CatalogQuery, Paging, RegistryQuery, TagListOptions, TagListQuery,
+};
+use crate::registry::delete::{self, DeletedDigest};
+use crate::registry::{resolve, RegistryHandle};
+use crate::state::AppState;
+use crate::storage::audit;
+
+/// Most tags one bulk delete may name.
+pub const MAX_BULK_TAGS: usize = 1000;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/health")
+            .route(web::get().to(health))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/catalog")
+            .route(web::get().to(catalog))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/repositories/{tail:.*}")
+            .route(web::get().to(repository_get))
+            .route(web::delete().to(repository_delete))
+            .route(web::post().to(repository_post))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let body = AppError::bad_request(
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    )
+    .body();
+    HttpResponse::MethodNotAllowed().json(body)
+}
+
+/// What a `/repositories/...` path asks for, names validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepositoryRoute {
+    Tags(RepositoryName),
+    Manifest(RepositoryName, Reference),
+    DeleteTags(RepositoryName),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Read,
+    Delete,
+    Bulk,
+}
+
+fn no_endpoint(path: &str) -> AppError {
+    AppError::not_found(
+        "not_found",
+        format!(
+            "no API endpoint {}",
+            path.chars().take(200).collect::<String>()
+        ),
+    )
+}
+
+/// Percent-decodes one part of a path; `None` for broken escapes or non-UTF-8.
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn repository(raw: &str) -> AppResult<RepositoryName> {
+    let decoded = percent_decode(raw).ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_name",
+            "the repository name is not valid percent-encoded UTF-8",
+        )
+    })?;
+    RepositoryName::parse(&decoded)
+}
+
+fn reference(raw: &str) -> AppResult<Reference> {
+    let decoded = percent_decode(raw).ok_or_else(|| {
+        AppError::bad_request("invalid_tag", "the tag is not valid percent-encoded UTF-8")
+    })?;
+    Reference::parse(&decoded)
+}
+
+/// Splits `tail` (everything after `/api/repositories/`, as received) for `operation`.
+pub fn parse_repository_path(tail: &str, operation: Operation) -> AppResult<RepositoryRoute> {
+    match operation {
+        Operation::Read | Operation::Delete => {
+            if let Some((repo, reference_raw)) = tail.rsplit_once("/manifests/") {
+                if !reference_raw.is_empty() && !reference_raw.contains('/') {
+                    return Ok(RepositoryRoute::Manifest(
+                        repository(repo)?,
+                        reference(reference_raw)?,
+                    ));
+                }
+            }
+            if operation == Operation::Read {
+                if let Some(repo) = tail.strip_suffix("/tags") {
+                    return Ok(RepositoryRoute::Tags(repository(repo)?));
+                }
+            }
+        }
+        Operation::Bulk => {
+            if let Some(repo) = tail.strip_suffix("/delete-tags") {
+                return Ok(RepositoryRoute::DeleteTags(repository(repo)?));
+            }
+        }
+    }
+    Err(no_endpoint(tail))
+}
+
+fn route_of(req: &HttpRequest, operation: Operation) -> AppResult<RepositoryRoute> {
+    // The raw path: actix's match info has already decoded some escapes.
+    let path = req.uri().path();
+    let tail = path
+        .strip_prefix("/api/repositories/")
+        .ok_or_else(|| no_endpoint(path))?;
+    parse_repository_path(tail, operation)
+}
+
+async fn health(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<RegistryQuery>,
+) -> AppResult<HttpResponse> {
+    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let body = browse::health(&handle).await;
+    Ok(if body.reachable {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    })
+}
+
+async fn catalog(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<CatalogQuery>,
+) -> AppResult<HttpResponse> {
+    let paging = Paging::parse(query.page.as_deref(), query.per_page.as_deref())?;
+    let refresh = browse::parse_bool("refresh", query.refresh.as_deref())?;
+    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let page = browse::catalog_page(&handle, query.q.as_deref(), paging, refresh).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn repository_get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    query: web::Query<TagListQuery>,
+) -> AppResult<HttpResponse> {
+    match route_of(&req, Operation::Read)? {
+        RepositoryRoute::Tags(repo) => {
+            let options = TagListOptions::parse(&query)?;
+            let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+            let page = browse::tag_page(&handle, &repo, &options).await?;
+            Ok(HttpResponse::Ok().json(page))
+        }
+        RepositoryRoute::Manifest(repo, reference) => {
+            let refresh = browse::parse_bool("refresh", query.refresh.as_deref())?;
+            let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+            let details = browse::manifest_details(&handle, &repo, &reference, refresh).await?;
+            Ok(HttpResponse::Ok().json(details))
+        }
+        RepositoryRoute::DeleteTags(_) => Err(no_endpoint(req.path())),
+    }
+}
+
+async fn repository_delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    query: web::Query<RegistryQuery>,
+) -> AppResult<HttpResponse> {
+    auth.require_role(|r| r.can_delete())?;
+    let RepositoryRoute::Manifest(repo, reference) = route_of(&req, Operation::Delete)? else {
+        return Err(no_endpoint(req.path()));
+    };
+    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let (response, deleted) = delete::delete_reference(&handle, &repo, &reference).await?;
+    record_deletions(&state, &req, &auth, &handle, &repo, &[deleted]).await;
+    Ok(HttpResponse::Ok().json(response))
+}
+
+async fn repository_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    query: web::Query<RegistryQuery>,
+    body: web::Json<BulkDeleteRequest>,
+) -> AppResult<HttpResponse> {
+    auth.require_role(|r| r.can_delete())?;
+    let RepositoryRoute::DeleteTags(repo) = route_of(&req, Operation::Bulk)? else {
+        return Err(no_endpoint(req.path()));
+    };
+    if body.tags.is_empty() || body.tags.len() > MAX_BULK_TAGS {
+        return Err(AppError::bad_request(
+            "invalid_request",
+            format!("tags must name 1 to {MAX_BULK_TAGS} tags"),
+        ));
+    }
+    let tags = body
+        .tags
+        .iter()
+        .map(|t| Tag::parse(t))
+        .collect::<AppResult<Vec<Tag>>>()?;
+    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let outcome = delete::delete_tags(&handle, &repo, &tags).await?;
+    record_deletions(&state, &req, &auth, &handle, &repo, &outcome.deleted).await;
+    Ok(HttpResponse::Ok().json(BulkDeleteResponse {
+        results: outcome.results,
+    }))
+}
+
+/// One `tag_deleted` event per deleted digest. The delete already happened: a failure to
+/// record it is logged, not turned into an error the client would read as "not deleted".
+async fn record_deletions(
+    state: &AppState,
+    req: &HttpRequest,
+    auth: &AuthUser,
+    handle: &RegistryHandle,
+    repo: &RepositoryName,
+    deleted: &[DeletedDigest],
+) {
+    let ip = client_ip(req, &state.settings.trusted_proxies);
+    for d in deleted {
+        let target = match &d.requested_tag {
+            Some(tag) => format!("{}/{repo}:{tag}@{}", handle.name, d.digest),
+            None => format!("{}/{repo}@{}", handle.name, d.digest),
+        };
+        let detail = format!("removed tags: {}", d.removed_tags.join(", "));
+        let event = audit::NewEvent {
+            actor: Some(auth.username()),
+            ip: Some(&ip),
+            action: "tag_deleted",
+            target: Some(&target),
+            outcome: "success",
+            detail: Some(&detail),
+        };
+        if let Err(e) = audit::record(&state.pool, event).await {
+            tracing::error!(error = %e, %target, "could not record a tag deletion in the audit log");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(tail: &str) -> AppResult<RepositoryRoute> {
+        parse_repository_path(tail, Operation::Read)
+    }
+
+    #[test]
+    fn namespaced_names_are_kept_whole() {
+        assert_eq!(
+            read("a/b/c/deep/tags").unwrap(),
+            RepositoryRoute::Tags(RepositoryName::parse("a/b/c/deep").unwrap())
+        );
+        assert_eq!(
+            read("team%2Fapp/manifests/v1.0").unwrap(),
+            RepositoryRoute::Manifest(
+                RepositoryName::parse("team/app").unwrap(),
+                Reference::parse("v1.0").unwrap()
+            )
+        );
+        assert_eq!(
+            read("a/manifests/b/tags").unwrap(),
+            RepositoryRoute::Tags(RepositoryName::parse("a/manifests/b").unwrap())
+        );
+        let digest = format!("sha256:{}", "a".repeat(64));
+        assert!(matches!(
+            read(&format!("x/manifests/{}", digest.replace(':', "%3A"))).unwrap(),
+            RepositoryRoute::Manifest(_, Reference::Digest(_))
+        ));
+    }
+
+    #[test]
+    fn hostile_paths_are_refused_with_the_right_code() {
+        for (tail, code) in [
+            ("team%2F..%2Fapp/tags", "invalid_name"),
+            ("%2e%2e/tags", "invalid_name"),
+            ("a%3Fb/tags", "invalid_name"),
+            ("a%23b/tags", "invalid_name"),
+            ("Team/App/tags", "invalid_name"),
+            ("-a/tags", "invalid_name"),
+            ("a%2/tags", "invalid_name"),
+            ("a%FF/tags", "invalid_name"),
+            ("a%252Fb/tags", "invalid_name"),
+            ("/tags", "invalid_name"),
+            ("app/manifests/..", "invalid_tag"),
+            ("app/manifests/a%3Fb", "invalid_tag"),
+            ("app/manifests/sha256:zz", "invalid_digest"),
+        ] {
+            assert_eq!(read(tail).unwrap_err().code(), code, "{tail}");
+        }
+        assert_eq!(read("app").unwrap_err().code(), "not_found");
+        assert_eq!(
+            parse_repository_path("app/tags", Operation::Delete)
+                .unwrap_err()
+                .code(),
+            "not_found"
+        );
+        assert!(matches!(
+            parse_repository_path("team/app/delete-tags", Operation::Bulk).unwrap(),
+            RepositoryRoute::DeleteTags(_)
+        ));
+    }
+}
