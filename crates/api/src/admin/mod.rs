@@ -3,6 +3,11 @@
 pub mod registries;
 pub mod users;
 
+use sqlx::SqlitePool;
+
+use crate::error::AppResult;
+use crate::storage::audit;
+
 /// Who performs an administrative action, for the audit log and the self-modification rule.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -20,4 +25,27 @@ impl Actor {
             ip: None,
         }
     }
+}
+
+/// Writes a successful administrative action to the audit log.
+async fn record(
+    pool: &SqlitePool,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: Option<&str>,
+) -> AppResult<()> {
+    audit::record(
+        pool,
+        audit::NewEvent {
+            actor: Some(&actor.name),
+            ip: actor.ip.as_deref(),
+            action,
+            target: Some(target),
+            outcome: "success",
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -3,12 +3,11 @@
 use shared::admin::{CreateRegistryRequest, RegistryInfo, UpdateRegistryRequest};
 use sqlx::SqlitePool;
 
-use super::Actor;
+use super::{record, Actor};
 use crate::config::{parse_registry_url, RegistryClientSettings};
 use crate::crypto::SecretCipher;
 use crate::domain::RegistryName;
 use crate::error::{AppError, AppResult};
-use crate::storage::audit;
 use crate::storage::registries::{self, RegistryRow};
 
 pub fn registry_not_found(name: &str) -> AppError {
@@ -98,28 +97,6 @@ fn validate_url(raw: &str, settings: &RegistryClientSettings, exempt: bool) -> A
 
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
-}
-
-async fn record(
-    pool: &SqlitePool,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-    detail: Option<&str>,
-) -> AppResult<()> {
-    audit::record(
-        pool,
-        audit::NewEvent {
-            actor: Some(&actor.name),
-            ip: actor.ip.as_deref(),
-            action,
-            target: Some(target),
-            outcome: "success",
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// Adds a registry. It is not contacted (use `test`).

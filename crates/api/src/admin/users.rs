@@ -3,13 +3,13 @@ use shared::admin::{AdminUser, CreateUserRequest, CreateUserResponse, UpdateUser
 use shared::auth::Role;
 use sqlx::SqlitePool;
 
-use super::Actor;
+use super::{record, Actor};
 use crate::auth::password::{generate_password, PasswordHasher};
 use crate::config::ThrottleSettings;
 use crate::domain::{Password, Username};
 use crate::error::{AppError, AppResult};
 use crate::storage::users::{self, UserRow};
-use crate::storage::{audit, backup_codes, throttle};
+use crate::storage::{backup_codes, throttle};
 
 pub fn user_not_found(name: &str) -> AppError {
     AppError::not_found("user_not_found", format!("there is no user named {name:?}"))
@@ -82,28 +82,6 @@ pub async fn list(pool: &SqlitePool, t: &ThrottleSettings) -> AppResult<Vec<Admi
         out.push(to_admin_user(pool, t, &u).await?);
     }
     Ok(out)
-}
-
-async fn record(
-    pool: &SqlitePool,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-    detail: Option<&str>,
-) -> AppResult<()> {
-    audit::record(
-        pool,
-        audit::NewEvent {
-            actor: Some(&actor.name),
-            ip: actor.ip.as_deref(),
-            action,
-            target: Some(target),
-            outcome: "success",
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// Creates a user who must enroll 2FA at first sign-in and change the admin-set password.
