@@ -1,30 +1,24 @@
-//! registry-gui single-page app.
-use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+//! registry-gui single-page app: Leptos, rendered in the browser, talking only to its own API.
+mod api;
+mod app;
+mod clipboard;
+mod components;
+mod format;
+mod links;
+mod pages;
+mod session;
+mod theme;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
-}
-
-#[component]
-fn App() -> impl IntoView {
-    view! {
-        <Router>
-            <main>
-                <Routes fallback=|| view! { <SignIn/> }>
-                    <Route path=path!("/") view=SignIn/>
-                </Routes>
-            </main>
-        </Router>
+    theme::init();
+    format::start_clock();
+    // index.html shows a spinner until the app is ready to draw.
+    if let Some(splash) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        splash.remove();
     }
-}
-
-#[component]
-fn SignIn() -> impl IntoView {
-    view! {
-        <h1>"registry-gui"</h1>
-        <p>"Sign in with your account to browse your registries."</p>
-    }
+    leptos::mount::mount_to_body(app::App);
 }

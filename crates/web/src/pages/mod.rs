@@ -1,0 +1,10 @@
+//! One component per route.
+pub mod admin_registries;
+pub mod admin_users;
+pub mod audit_log;
+pub mod browser;
+pub mod change_password;
+pub mod repository;
+pub mod settings;
+pub mod sign_in;
+pub mod tag_details;
