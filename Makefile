@@ -95,6 +95,12 @@ test: tools-test web lint
 bench: tools-test
 	cargo bench -p api --bench bench
 
+# The main screens in light and dark, from the real app in headless Chromium (an ignored test of
+# the `browser` test binary, which `make test` runs without it).
+screenshots: tools-web apt-test web
+	cargo test -p api --test browser -- --ignored screenshots
+	@echo "screenshots: docs/screenshots/ ($$(ls docs/screenshots/*.png | wc -l) PNGs)"
+
 # One self-contained artifact: the binary and the SPA it serves (STATIC_DIR defaults to ./dist).
 VERSION := $(shell awk -F'"' '/^version = / {print $$2; exit}' Cargo.toml)
 DIST_NAME := registry-gui-$(VERSION)-$(shell uname -m)-linux
