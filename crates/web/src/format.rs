@@ -79,12 +79,9 @@ pub fn relative_time(rfc3339: &str) -> String {
     } else {
         (false, diff)
     };
+    // The shared clock ticks every 30 s, so a fresh timestamp can look slightly in the future.
     let (n, unit) = if secs < 45.0 {
-        return if future {
-            "in a few seconds".into()
-        } else {
-            "just now".into()
-        };
+        return "just now".into();
     } else if secs < 3600.0 {
         ((secs / 60.0).round().max(1.0), "minute")
     } else if secs < 86_400.0 {

@@ -37,7 +37,7 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
             children().into_any()
         } else {
             view! {
-                <div class="page">
+                <div class="page" data-testid="admin-only">
                     <EmptyState glyph=Glyph::Shield title="Administrators only" detail="Your role does not include administration."/>
                 </div>
             }
