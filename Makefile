@@ -87,10 +87,12 @@ lint:
 	cargo clippy -p web --target wasm32-unknown-unknown -- -D warnings
 
 unit-test:
-	cargo test -p shared -p api
+	cargo test -p shared -p api --lib
+	cargo test -p web
 
 test: tools-test web lint
 	cargo test -p shared -p api -- --test-threads 4
+	cargo test -p web
 
 bench: tools-test
 	cargo bench -p api --bench bench
