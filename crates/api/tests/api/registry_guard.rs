@@ -369,3 +369,33 @@ async fn registry_endpoints_need_a_signed_in_user() {
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn a_request_over_the_overall_time_limit_gets_504_request_timeout() {
+    let registry = start_registry(AuthMode::None).await;
+    let (app, admin, proxy) = app_through_proxy_with(&registry, |s| {
+        s.request_timeout = Duration::from_secs(1);
+    })
+    .await;
+    proxy.set_fault(Fault::Delay(Duration::from_secs(4)));
+
+    let started = Instant::now();
+    let (status, body) = status_and_json(app.get("/api/catalog", &admin.token).await).await;
+
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (504, Some("request_timeout")),
+        "{body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    proxy.clear_fault();
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -1,6 +1,7 @@
 //! Widgets shared by the pages.
 pub mod backup_codes;
 pub mod copy_button;
+pub mod debounce;
 pub mod delete_dialog;
 pub mod dialog;
 pub mod feedback;

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use shared::admin::{AuditEvent, AuditPage};
 
 use crate::api::{self, ApiError};
+use crate::components::debounce::debounced_input;
 use crate::components::feedback::{EmptyState, ErrorPanel, RelativeTime, SkeletonRows};
 use crate::components::icons::{Glyph, Icon};
 use crate::components::toast;
@@ -80,19 +81,9 @@ fn AuditPageView() -> impl IntoView {
     });
     let data: Signal<Option<Result<AuditPage, ApiError>>> = Signal::derive(move || first.get());
 
-    let pending_filter: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
-    let on_user = move |ev: leptos::ev::Event| {
-        user_input.set(event_target_value(&ev));
-        if let Some(handle) = pending_filter.get_value() {
-            handle.clear();
-        }
-        let handle = set_timeout_with_handle(
-            move || user.set(user_input.get_untracked()),
-            Duration::from_millis(250),
-        )
-        .ok();
-        pending_filter.set_value(handle);
-    };
+    let on_user = debounced_input(user_input, Duration::from_millis(250), move |value| {
+        user.set(value)
+    });
 
     let load_more = move |_| {
         let Some(before) = cursor.get_untracked() else {

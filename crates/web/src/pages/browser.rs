@@ -20,6 +20,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError, CatalogParams};
 use crate::app::{go, use_registries};
+use crate::components::debounce::debounced_input;
 use crate::components::feedback::{EmptyState, ErrorPanel, SkeletonRows, Spinner};
 use crate::components::icons::{Glyph, Icon};
 use crate::components::pagination::Pagination;
@@ -147,23 +148,10 @@ fn RepositorySidebar(
     let force_refresh = StoredValue::new(false);
     let nonce = RwSignal::new(0u32);
 
-    // Instant filter without a request per keystroke: 150 ms of quiet, then one query.
-    let pending_filter: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
-    let on_filter = move |ev: leptos::ev::Event| {
-        filter.set(event_target_value(&ev));
-        if let Some(handle) = pending_filter.get_value() {
-            handle.clear();
-        }
-        let handle = set_timeout_with_handle(
-            move || {
-                query.set(filter.get_untracked());
-                page.set(1);
-            },
-            Duration::from_millis(150),
-        )
-        .ok();
-        pending_filter.set_value(handle);
-    };
+    let on_filter = debounced_input(filter, Duration::from_millis(150), move |value| {
+        query.set(value);
+        page.set(1);
+    });
     // A new registry starts from the top.
     Effect::new(move |previous: Option<String>| {
         let current = registry.get();

@@ -17,6 +17,7 @@ use shared::registry::{TagPage, TagSummary};
 
 use crate::api::{self, ApiError, TagParams};
 use crate::components::copy_button::CopyButton;
+use crate::components::debounce::debounced_input;
 use crate::components::delete_dialog::DeleteDialog;
 use crate::components::feedback::{EmptyState, ErrorPanel, RelativeTime, SkeletonRows};
 use crate::components::icons::{Glyph, Icon};
@@ -90,22 +91,10 @@ pub fn RepositoryView(registry: String, repository: String, read_only: bool) -> 
     let force_refresh = StoredValue::new(false);
     let nonce = RwSignal::new(0u32);
 
-    let pending_filter: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
-    let on_filter = move |ev: leptos::ev::Event| {
-        filter.set(event_target_value(&ev));
-        if let Some(handle) = pending_filter.get_value() {
-            handle.clear();
-        }
-        let handle = set_timeout_with_handle(
-            move || {
-                query.set(filter.get_untracked());
-                page.set(1);
-            },
-            Duration::from_millis(150),
-        )
-        .ok();
-        pending_filter.set_value(handle);
-    };
+    let on_filter = debounced_input(filter, Duration::from_millis(150), move |value| {
+        query.set(value);
+        page.set(1);
+    });
 
     let tags = {
         let (registry, repository) = (registry.clone(), repository.clone());
