@@ -270,19 +270,12 @@ async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
             let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&settings))
                 .await
                 .map_err(|e| CliError::Refused(e.to_string()))??;
-            let client_settings = crate::config::ServeArgs::default()
+            let mut client_settings = crate::config::ServeArgs::default()
                 .settings()?
                 .registry_client;
-            let mut client_settings = client_settings;
-            client_settings.allowed_hosts = std::env::var("REGISTRY_ALLOWED_HOSTS")
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| {
-                    v.split(',')
-                        .map(|h| h.trim().to_ascii_lowercase())
-                        .filter(|h| !h.is_empty())
-                        .collect()
-                });
+            client_settings.allowed_hosts = crate::config::parse_allowed_hosts(
+                std::env::var("REGISTRY_ALLOWED_HOSTS").ok().as_deref(),
+            );
             let info = admin::registries::create(
                 &pool,
                 &cipher,

@@ -471,11 +471,7 @@ impl ServeArgs {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let allowed_hosts = self
-            .registry_allowed_hosts
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| list(Some(s)).map(|h| h.to_ascii_lowercase()).collect());
+        let allowed_hosts = parse_allowed_hosts(self.registry_allowed_hosts.as_deref());
 
         Ok(Settings {
             host,
@@ -562,6 +558,13 @@ impl ServeArgs {
             )?),
         })
     }
+}
+
+/// `REGISTRY_ALLOWED_HOSTS`: lowercase `host` / `host:port` entries; `None` when unset or empty.
+pub fn parse_allowed_hosts(value: Option<&str>) -> Option<Vec<String>> {
+    value
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| list(Some(s)).map(|h| h.to_ascii_lowercase()).collect())
 }
 
 fn list(value: Option<&str>) -> impl Iterator<Item = &str> {

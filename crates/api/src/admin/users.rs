@@ -39,6 +39,20 @@ pub fn requested_role(
         .or(default)
 }
 
+/// The password given, checked against the policy, or a generated one (returned to be shown once).
+fn given_or_generated(
+    given: Option<&str>,
+    username: &str,
+) -> AppResult<(Password, Option<String>)> {
+    match given {
+        Some(p) => Ok((Password::parse(p, username)?, None)),
+        None => {
+            let p = generate_password();
+            Ok((Password::parse(&p, username)?, Some(p)))
+        }
+    }
+}
+
 pub async fn find(pool: &SqlitePool, name: &str) -> AppResult<UserRow> {
     users::find_by_username(pool, &name.trim().to_ascii_lowercase())
         .await?
@@ -94,13 +108,10 @@ pub async fn create(
 ) -> AppResult<CreateUserResponse> {
     let username = Username::parse(&req.username)?;
     let role = requested_role(req.role, req.is_admin, Some(Role::Editor)).unwrap_or(Role::Editor);
-    let (password, generated) = match req.password.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => (Password::parse(p, username.as_str())?, None),
-        None => {
-            let p = generate_password();
-            (Password::parse(&p, username.as_str())?, Some(p))
-        }
-    };
+    let (password, generated) = given_or_generated(
+        req.password.as_deref().filter(|p| !p.is_empty()),
+        username.as_str(),
+    )?;
     let hash = hasher.hash(password.expose()).await?;
     let id = users::insert(
         pool,
@@ -277,13 +288,7 @@ pub async fn set_password(
     password: Option<&str>,
 ) -> AppResult<Option<String>> {
     let user = find(pool, name).await?;
-    let (password, generated) = match password {
-        Some(p) => (Password::parse(p, &user.username)?, None),
-        None => {
-            let p = generate_password();
-            (Password::parse(&p, &user.username)?, Some(p))
-        }
-    };
+    let (password, generated) = given_or_generated(password, &user.username)?;
     let hash = hasher.hash(password.expose()).await?;
     users::set_password(pool, user.id, &hash, true).await?;
     record(pool, actor, "password_set", &user.username, None).await?;
