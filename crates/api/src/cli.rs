@@ -103,6 +103,13 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Backup { file, db } => backup(&db, &file).await,
         Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
         Command::Healthcheck { port } => healthcheck(&port).await,
+        Command::Openapi => {
+            let doc = crate::openapi::document()
+                .to_pretty_json()
+                .map_err(|e| CliError::Refused(format!("cannot write the document: {e}")))?;
+            println!("{doc}");
+            Ok(())
+        }
     }
 }
 

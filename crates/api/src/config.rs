@@ -43,6 +43,8 @@ pub enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Print the OpenAPI 3.1 document of the API (the one served at `/api/openapi.json`).
+    Openapi,
     /// Exit 0 when the local server answers `/healthz` (for container health checks).
     Healthcheck {
         #[arg(long, env = "PORT", default_value = "12000")]

@@ -141,6 +141,12 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        debug_assert!(
+            shared::error::is_cataloged(self.code(), self.status_code().as_u16()),
+            "error code {} with status {} is missing from shared::error::ERROR_CODES",
+            self.code(),
+            self.status_code()
+        );
         if let AppError::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }

@@ -6,6 +6,7 @@ use crate::redacted_debug;
 
 /// A user as an administrator sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminUser {
     pub username: String,
     pub role: Role,
@@ -28,11 +29,13 @@ pub struct AdminUser {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserList {
     pub users: Vec<AdminUser>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     pub username: String,
     /// Generated (and returned once) when absent.
@@ -47,6 +50,7 @@ pub struct CreateUserRequest {
 redacted_debug!(CreateUserRequest { username, role, is_admin } hide { password });
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserResponse {
     pub user: AdminUser,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +59,7 @@ pub struct CreateUserResponse {
 redacted_debug!(CreateUserResponse { user } hide { generated_password });
 
 #[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     #[serde(default)]
     pub role: Option<Role>,
@@ -68,12 +73,14 @@ pub struct UpdateUserRequest {
 redacted_debug!(UpdateUserRequest { role, is_admin, locked } hide { password });
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUserResponse {
     pub user: AdminUser,
 }
 
 /// A configured registry. Credentials are write-only: only `has_credentials` is ever returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryInfo {
     pub name: String,
     pub url: String,
@@ -87,11 +94,13 @@ pub struct RegistryInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryList {
     pub registries: Vec<RegistryInfo>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateRegistryRequest {
     pub name: String,
     pub url: String,
@@ -110,6 +119,7 @@ redacted_debug!(CreateRegistryRequest { name, url, username, pull_host, insecure
 
 /// Partial update. For `username`, `password` and `pull_host` an empty string clears the value.
 #[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateRegistryRequest {
     #[serde(default)]
     pub url: Option<String>,
@@ -127,12 +137,14 @@ pub struct UpdateRegistryRequest {
 redacted_debug!(UpdateRegistryRequest { url, username, pull_host, insecure_tls, read_only } hide { password });
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryResponse {
     pub registry: RegistryInfo,
 }
 
 /// The result of `POST /api/admin/registries/{name}/test`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryTestResult {
     pub reachable: bool,
     /// The HTTP status of `GET /v2/` after authentication, when the registry answered.
@@ -146,6 +158,7 @@ pub struct RegistryTestResult {
 
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: i64,
     pub time: String,
@@ -159,6 +172,7 @@ pub struct AuditEvent {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     /// Pass as `before` to get the next (older) page; `null` at the end.

@@ -6,6 +6,7 @@ use crate::redacted_debug;
 /// A user's role. `admin` can do everything, `editor` can browse and delete tags,
 /// `viewer` can only browse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -44,6 +45,7 @@ impl std::fmt::Display for Role {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -52,6 +54,7 @@ redacted_debug!(LoginRequest { username } hide { password });
 
 /// The answer to a correct password: the second factor is always still to come.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum LoginResponse {
     /// The user has 2FA: send a TOTP or backup code with this login token.
@@ -84,6 +87,7 @@ impl LoginResponse {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyTwoFactorRequest {
     pub login_token: String,
     /// A 6-digit TOTP code or one of the user's backup codes.
@@ -93,6 +97,7 @@ redacted_debug!(VerifyTwoFactorRequest {} hide { login_token, code });
 
 /// The signed-in user as the user sees themself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserProfile {
     pub username: String,
     pub role: Role,
@@ -108,6 +113,7 @@ pub struct UserProfile {
 
 /// A session: issued only after the second factor.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionResponse {
     pub token: String,
     pub token_type: String,
@@ -120,6 +126,7 @@ pub struct SessionResponse {
 redacted_debug!(SessionResponse { token_type, expires_at, user } hide { token, backup_codes });
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyTokenResponse {
     pub valid: bool,
     pub user: UserProfile,
@@ -127,6 +134,7 @@ pub struct VerifyTokenResponse {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProfileRequest {
     /// The registry browsed by default; `null` clears the choice.
     #[serde(default)]
@@ -134,6 +142,7 @@ pub struct UpdateProfileRequest {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
@@ -141,12 +150,14 @@ pub struct ChangePasswordRequest {
 redacted_debug!(ChangePasswordRequest {} hide { current_password, new_password });
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegenerateBackupCodesRequest {
     pub password: String,
 }
 redacted_debug!(RegenerateBackupCodesRequest {} hide { password });
 
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BackupCodesResponse {
     pub backup_codes: Vec<String>,
 }

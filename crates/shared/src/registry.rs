@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     pub registry: String,
     pub url: String,
@@ -18,6 +19,7 @@ pub struct HealthResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepositorySummary {
     /// The full name, namespaces included (`team/app`).
     pub name: String,
@@ -26,6 +28,7 @@ pub struct RepositorySummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogPage {
     pub registry: String,
     pub repositories: Vec<RepositorySummary>,
@@ -36,6 +39,7 @@ pub struct CatalogPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformSummary {
     pub os: String,
     pub architecture: String,
@@ -47,6 +51,7 @@ pub struct PlatformSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagSummary {
     pub name: String,
     #[serde(default)]
@@ -66,6 +71,7 @@ pub struct TagSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagPage {
     pub registry: String,
     pub repository: String,
@@ -76,6 +82,7 @@ pub struct TagPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayerInfo {
     pub digest: String,
     pub size: u64,
@@ -84,6 +91,7 @@ pub struct LayerInfo {
 
 /// The image configuration, keeping the JSON types of the image config.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageConfigInfo {
     #[serde(default)]
     pub architecture: Option<String>,
@@ -111,6 +119,7 @@ pub struct ImageConfigInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     #[serde(default)]
     pub created: Option<String>,
@@ -122,6 +131,7 @@ pub struct HistoryEntry {
 
 /// One platform of a multi-arch image, with its own content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformDetails {
     pub os: String,
     pub architecture: String,
@@ -144,6 +154,7 @@ pub struct PlatformDetails {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullCommands {
     pub docker: String,
     pub podman: String,
@@ -151,6 +162,7 @@ pub struct PullCommands {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ManifestDetails {
     pub registry: String,
     pub repository: String,
@@ -184,17 +196,20 @@ pub struct ManifestDetails {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteResponse {
     pub deleted_digest: String,
     pub removed_tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkDeleteRequest {
     pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkDeleteResult {
     pub tag: String,
     pub ok: bool,
@@ -209,6 +224,7 @@ pub struct BulkDeleteResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkDeleteResponse {
     pub results: Vec<BulkDeleteResult>,
 }

@@ -2,8 +2,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::admin::{
-    AuditPage, CreateRegistryRequest, CreateUserRequest, RegistryList, RegistryResponse,
-    UpdateRegistryRequest, UpdateUserRequest, UpdateUserResponse, UserList,
+    AuditPage, CreateRegistryRequest, CreateUserRequest, CreateUserResponse, RegistryList,
+    RegistryResponse, RegistryTestResult, UpdateRegistryRequest, UpdateUserRequest,
+    UpdateUserResponse, UserList,
 };
 
 use crate::admin::{registries, users, Actor};
@@ -14,27 +15,43 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::audit;
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/registries", web::get().to(list_registries))
-        .service(
-            web::scope("/admin")
-                .route("/users", web::get().to(list_users))
-                .route("/users", web::post().to(create_user))
-                .route("/users/{username}", web::patch().to(update_user))
-                .route("/users/{username}", web::delete().to(delete_user))
-                .route(
-                    "/users/{username}/reset-2fa",
-                    web::post().to(reset_two_factor),
-                )
-                .route("/users/{username}/activity", web::get().to(user_activity))
-                .route("/registries", web::get().to(admin_list_registries))
-                .route("/registries", web::post().to(create_registry))
-                .route("/registries/{name}", web::patch().to(update_registry))
-                .route("/registries/{name}", web::delete().to(delete_registry))
-                .route("/registries/{name}/test", web::post().to(test_registry))
-                .route("/audit", web::get().to(audit_log)),
-        );
+super::routes! {
+    get "/registries" => list_registries,
+    get "/admin/users" => list_users,
+    post "/admin/users" => create_user,
+    patch "/admin/users/{username}" => update_user,
+    delete "/admin/users/{username}" => delete_user,
+    post "/admin/users/{username}/reset-2fa" => reset_two_factor,
+    get "/admin/users/{username}/activity" => user_activity,
+    get "/admin/registries" => admin_list_registries,
+    post "/admin/registries" => create_registry,
+    patch "/admin/registries/{name}" => update_registry,
+    delete "/admin/registries/{name}" => delete_registry,
+    post "/admin/registries/{name}/test" => test_registry,
+    get "/admin/audit" => audit_log,
 }
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    register(cfg);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_registries,
+    list_users,
+    create_user,
+    update_user,
+    delete_user,
+    reset_two_factor,
+    user_activity,
+    admin_list_registries,
+    create_registry,
+    update_registry,
+    delete_registry,
+    test_registry,
+    audit_log
+))]
+pub struct Doc;
 
 fn actor(req: &HttpRequest, state: &AppState, admin: &AdminUser) -> Actor {
     Actor {
@@ -44,11 +61,29 @@ fn actor(req: &HttpRequest, state: &AppState, admin: &AdminUser) -> Actor {
     }
 }
 
+/// Every user, with 2FA state, lock state, throttling and session counts.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    tag = "admin: users",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "All users.", body = UserList)),
+)]
 async fn list_users(state: web::Data<AppState>, _admin: AdminUser) -> AppResult<HttpResponse> {
     let users = users::list(&state.pool, &state.settings.throttle).await?;
     Ok(HttpResponse::Ok().json(UserList { users }))
 }
 
+/// Creates a user. Without `password`, a strong one is generated and returned once in
+/// `generated_password`. The user enrolls in 2FA at their first sign-in.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users",
+    tag = "admin: users",
+    security(("bearerAuth" = [])),
+    request_body(content = CreateUserRequest, example = json!({"username": "bob", "role": "editor"})),
+    responses((status = 201, description = "Created.", body = CreateUserResponse)),
+)]
 async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -67,6 +102,18 @@ async fn create_user(
     Ok(HttpResponse::Created().json(created))
 }
 
+/// Changes a user's role, password or lock. Changing the password or locking revokes the
+/// user's sessions. Administrators cannot demote or lock themselves, and the last active
+/// administrator cannot be demoted or locked.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/users/{username}",
+    tag = "admin: users",
+    security(("bearerAuth" = [])),
+    params(("username" = String, Path, description = "The user's name.", example = "alice")),
+    request_body(content = UpdateUserRequest, example = json!({"role": "viewer", "locked": false})),
+    responses((status = 200, description = "The updated user.", body = UpdateUserResponse)),
+)]
 async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -87,6 +134,15 @@ async fn update_user(
     Ok(HttpResponse::Ok().json(UpdateUserResponse { user }))
 }
 
+/// Deletes a user and revokes their sessions. Not yourself, not the last administrator.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/users/{username}",
+    tag = "admin: users",
+    security(("bearerAuth" = [])),
+    params(("username" = String, Path, description = "The user's name.", example = "alice")),
+    responses((status = 204, description = "Deleted.")),
+)]
 async fn delete_user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -97,6 +153,16 @@ async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Removes a user's TOTP secret and backup codes and revokes their sessions: they enroll
+/// again at their next sign-in (for a lost phone).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{username}/reset-2fa",
+    tag = "admin: users",
+    security(("bearerAuth" = [])),
+    params(("username" = String, Path, description = "The user's name.", example = "alice")),
+    responses((status = 204, description = "Reset.")),
+)]
 async fn reset_two_factor(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -134,6 +200,20 @@ fn audit_filter(q: &AuditQuery, user: Option<String>) -> AppResult<audit::Filter
     })
 }
 
+/// The audit log, newest first, in pages of `limit` (follow `next_before`).
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    tag = "admin: audit",
+    security(("bearerAuth" = [])),
+    params(
+        ("user" = Option<String>, Query, description = "Only events of this user (as actor or target)."),
+        ("action" = Option<String>, Query, description = "Only events with this action (e.g. `login_failed`, `tag_deleted`)."),
+        ("limit" = Option<i64>, Query, description = "Events per page (default 100).", minimum = 1, maximum = 1000),
+        ("before" = Option<i64>, Query, description = "Only events older than this id: the `next_before` of the previous page."),
+    ),
+    responses((status = 200, description = "One page of events.", body = AuditPage)),
+)]
 async fn audit_log(
     state: web::Data<AppState>,
     _admin: AdminUser,
@@ -146,6 +226,20 @@ async fn audit_log(
     }))
 }
 
+/// One user's audit events (sign-ins, failures, changes), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users/{username}/activity",
+    tag = "admin: users",
+    security(("bearerAuth" = [])),
+    params(
+        ("username" = String, Path, description = "The user's name.", example = "alice"),
+        ("action" = Option<String>, Query, description = "Only events with this action (e.g. `login_failed`, `tag_deleted`)."),
+        ("limit" = Option<i64>, Query, description = "Events per page (default 100).", minimum = 1, maximum = 1000),
+        ("before" = Option<i64>, Query, description = "Only events older than this id: the `next_before` of the previous page."),
+    ),
+    responses((status = 200, description = "One page of the user's events.", body = AuditPage)),
+)]
 async fn user_activity(
     state: web::Data<AppState>,
     _admin: AdminUser,
@@ -161,11 +255,28 @@ async fn user_activity(
     }))
 }
 
+/// The configured registries, for the registry switcher. Credentials are never returned, only
+/// `has_credentials`; `is_default` marks the caller's default.
+#[utoipa::path(
+    get,
+    path = "/api/registries",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "All registries.", body = RegistryList)),
+)]
 async fn list_registries(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
     let registries = registries::list(&state.pool, auth.user.default_registry.as_deref()).await?;
     Ok(HttpResponse::Ok().json(RegistryList { registries }))
 }
 
+/// The configured registries (the same list as `GET /api/registries`, for administrators).
+#[utoipa::path(
+    get,
+    path = "/api/admin/registries",
+    tag = "admin: registries",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "All registries.", body = RegistryList)),
+)]
 async fn admin_list_registries(
     state: web::Data<AppState>,
     admin: AdminUser,
@@ -173,6 +284,16 @@ async fn admin_list_registries(
     list_registries(state, admin.0).await
 }
 
+/// Adds a registry. The password is stored encrypted and never returned. Link-local and
+/// cloud-metadata addresses are refused, and with `REGISTRY_ALLOWED_HOSTS` set only those hosts.
+#[utoipa::path(
+    post,
+    path = "/api/admin/registries",
+    tag = "admin: registries",
+    security(("bearerAuth" = [])),
+    request_body(content = CreateRegistryRequest, example = json!({"name": "harbor", "url": "https://harbor.example.com", "username": "robot$gui", "password": "s3cret-token", "pull_host": "harbor.example.com", "read_only": false})),
+    responses((status = 201, description = "Added.", body = RegistryResponse)),
+)]
 async fn create_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -191,6 +312,17 @@ async fn create_registry(
     Ok(HttpResponse::Created().json(RegistryResponse { registry }))
 }
 
+/// Changes a registry. Absent fields are kept; for `username`, `password` and `pull_host` an
+/// empty string clears the value.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/registries/{name}",
+    tag = "admin: registries",
+    security(("bearerAuth" = [])),
+    params(("name" = String, Path, description = "The registry's name.", example = "local")),
+    request_body(content = UpdateRegistryRequest, example = json!({"read_only": true})),
+    responses((status = 200, description = "The updated registry.", body = RegistryResponse)),
+)]
 async fn update_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -212,6 +344,16 @@ async fn update_registry(
     Ok(HttpResponse::Ok().json(RegistryResponse { registry }))
 }
 
+/// Removes a registry from the GUI (the registry itself is untouched). The registry configured
+/// by `REGISTRY_URL` cannot be removed.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/registries/{name}",
+    tag = "admin: registries",
+    security(("bearerAuth" = [])),
+    params(("name" = String, Path, description = "The registry's name.", example = "local")),
+    responses((status = 204, description = "Removed.")),
+)]
 async fn delete_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -223,6 +365,16 @@ async fn delete_registry(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Probes the registry (`GET /v2/` with its credentials) and reports reachability, auth and
+/// latency. An unreachable registry is a 200 with `reachable: false`, not an error.
+#[utoipa::path(
+    post,
+    path = "/api/admin/registries/{name}/test",
+    tag = "admin: registries",
+    security(("bearerAuth" = [])),
+    params(("name" = String, Path, description = "The registry's name.", example = "local")),
+    responses((status = 200, description = "The probe's result.", body = RegistryTestResult)),
+)]
 async fn test_registry(
     state: web::Data<AppState>,
     admin: AdminUser,

@@ -1,7 +1,8 @@
 //! `/api/auth/*`: sign-in, two-factor, sessions and the caller's own account.
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::auth::{
-    ChangePasswordRequest, LoginRequest, RegenerateBackupCodesRequest, UpdateProfileRequest,
+    BackupCodesResponse, ChangePasswordRequest, LoginRequest, LoginResponse,
+    RegenerateBackupCodesRequest, SessionResponse, UpdateProfileRequest, UserProfile,
     VerifyTokenResponse, VerifyTwoFactorRequest,
 };
 
@@ -12,22 +13,33 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::{registries, users};
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/auth")
-            .route("/login", web::post().to(login))
-            .route("/verify-2fa", web::post().to(verify_two_factor))
-            .route("/logout", web::post().to(logout))
-            .route("/verify-token", web::get().to(verify_token))
-            .route("/me", web::get().to(me))
-            .route("/me", web::patch().to(update_me))
-            .route("/change-password", web::post().to(change_password))
-            .route(
-                "/regenerate-backup-codes",
-                web::post().to(regenerate_backup_codes),
-            ),
-    );
+super::routes! {
+    post "/auth/login" => login,
+    post "/auth/verify-2fa" => verify_two_factor,
+    post "/auth/logout" => logout,
+    get "/auth/verify-token" => verify_token,
+    get "/auth/me" => me,
+    patch "/auth/me" => update_me,
+    post "/auth/change-password" => change_password,
+    post "/auth/regenerate-backup-codes" => regenerate_backup_codes,
 }
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    register(cfg);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    login,
+    verify_two_factor,
+    logout,
+    verify_token,
+    me,
+    update_me,
+    change_password,
+    regenerate_backup_codes
+))]
+pub struct Doc;
 
 fn client(req: &HttpRequest, state: &AppState) -> Client {
     Client {
@@ -35,6 +47,22 @@ fn client(req: &HttpRequest, state: &AppState) -> Client {
     }
 }
 
+/// Sign in, step one: the password.
+///
+/// Never returns a session. A user with two-factor authentication gets `totp_required`; a user
+/// without it yet gets `totp_setup_required` with the new secret (as text, `otpauth://` URI
+/// and QR code SVG) to enroll. Either way, continue with `POST /api/auth/verify-2fa`.
+/// Failures are throttled per user and per client address (429 with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body(content = LoginRequest, example = json!({"username": "alice", "password": "correct horse battery"})),
+    responses(
+        (status = 200, description = "Password accepted; the second factor is next.", body = LoginResponse,
+         example = json!({"status": "totp_required", "login_token": "q1X0b6f8V3d2sR9kL5mN7pT4wY"})),
+    )
+)]
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -44,6 +72,20 @@ async fn login(
     Ok(HttpResponse::Ok().json(response))
 }
 
+/// Sign in, step two: a TOTP code or a backup code. Issues the session.
+///
+/// On first sign-in this completes enrollment and the response carries the ten backup codes,
+/// exactly once. A TOTP code is accepted once (replays get `code_reused`); a backup code is
+/// single-use. The login token dies after 5 minutes or 5 wrong codes.
+#[utoipa::path(
+    post,
+    path = "/api/auth/verify-2fa",
+    tag = "auth",
+    request_body(content = VerifyTwoFactorRequest, example = json!({"login_token": "q1X0b6f8V3d2sR9kL5mN7pT4wY", "code": "492039"})),
+    responses(
+        (status = 200, description = "Signed in. Send `token` as `Authorization: Bearer <token>`.", body = SessionResponse),
+    )
+)]
 async fn verify_two_factor(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -53,6 +95,14 @@ async fn verify_two_factor(
     Ok(HttpResponse::Ok().json(session))
 }
 
+/// Signs out: revokes this session's token at once.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    security(("bearerAuth" = [])),
+    responses((status = 204, description = "Signed out; the token no longer works.")),
+)]
 async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -62,6 +112,14 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Checks the session and says until when it is valid.
+#[utoipa::path(
+    get,
+    path = "/api/auth/verify-token",
+    tag = "auth",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "The session is valid.", body = VerifyTokenResponse)),
+)]
 async fn verify_token(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(VerifyTokenResponse {
         valid: true,
@@ -70,10 +128,27 @@ async fn verify_token(state: web::Data<AppState>, auth: AuthUser) -> AppResult<H
     }))
 }
 
+/// The signed-in user's profile.
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "account",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "The caller's profile.", body = UserProfile)),
+)]
 async fn me(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(sign_in::profile(&state, &auth.user).await?))
 }
 
+/// Updates the caller's preferences (the registry browsed by default).
+#[utoipa::path(
+    patch,
+    path = "/api/auth/me",
+    tag = "account",
+    security(("bearerAuth" = [])),
+    request_body(content = UpdateProfileRequest, example = json!({"default_registry": "local"})),
+    responses((status = 200, description = "The updated profile.", body = UserProfile)),
+)]
 async fn update_me(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -99,6 +174,16 @@ async fn update_me(
     Ok(HttpResponse::Ok().json(sign_in::profile(&state, &user).await?))
 }
 
+/// Changes the caller's password. Every other session of the user is revoked; the response is
+/// a fresh session for this client.
+#[utoipa::path(
+    post,
+    path = "/api/auth/change-password",
+    tag = "account",
+    security(("bearerAuth" = [])),
+    request_body(content = ChangePasswordRequest, example = json!({"current_password": "old secret value", "new_password": "a much better passphrase"})),
+    responses((status = 200, description = "Changed; use the new session token.", body = SessionResponse)),
+)]
 async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -109,6 +194,15 @@ async fn change_password(
     Ok(HttpResponse::Ok().json(session))
 }
 
+/// Replaces all backup codes with ten new ones (shown once). Needs the current password.
+#[utoipa::path(
+    post,
+    path = "/api/auth/regenerate-backup-codes",
+    tag = "account",
+    security(("bearerAuth" = [])),
+    request_body(content = RegenerateBackupCodesRequest, example = json!({"password": "correct horse battery"})),
+    responses((status = 200, description = "The new backup codes; the old ones no longer work.", body = BackupCodesResponse)),
+)]
 async fn regenerate_backup_codes(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -1,6 +1,7 @@
 //! HTTP routes: one module per resource, each with `config`.
 pub mod admin;
 pub mod auth;
+pub mod docs;
 pub mod ops;
 pub mod registry;
 pub mod spa;
@@ -9,6 +10,30 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
+
+/// Declares a module's routes once: `ROUTES` lists them as `(METHOD, pattern)` and `register`
+/// adds them to actix, so the list the OpenAPI test compares is the list actix serves.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:path),* $(,)?) => {
+        /// Every route this module registers: HTTP method and actix path pattern.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn register(cfg: &mut actix_web::web::ServiceConfig) {
+            $(cfg.route($path, actix_web::web::$method().to($handler));)*
+        }
+    };
+}
+pub(crate) use routes;
+
+/// Every route under `/api`, with the `/api` prefix, and the ones outside it.
+pub fn all_routes() -> Vec<(&'static str, String)> {
+    let api = [auth::ROUTES, registry::ROUTES, admin::ROUTES, docs::ROUTES]
+        .into_iter()
+        .flatten()
+        .map(|(m, p)| (*m, format!("/api{p}")));
+    let root = ops::ROUTES.iter().map(|(m, p)| (*m, (*p).to_string()));
+    api.chain(root).collect()
+}
 
 /// Largest JSON body accepted; the biggest legitimate one is a bulk delete of a few hundred tags.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -86,6 +111,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .configure(auth::config)
             .configure(registry::config)
             .configure(admin::config)
+            .configure(docs::config)
             .default_service(web::to(api_not_found)),
     );
 }

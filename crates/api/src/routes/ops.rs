@@ -3,21 +3,67 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
+
+/// The body of `/healthz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Liveness {
+    /// Always `ok`.
+    status: &'static str,
+}
 use crate::state::AppState;
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/healthz", web::head().to(healthz))
-        .route("/metrics", web::get().to(metrics));
+super::routes! {
+    get "/healthz" => healthz,
+    head "/healthz" => healthz_head,
+    get "/metrics" => metrics,
 }
 
+pub fn config(cfg: &mut web::ServiceConfig) {
+    register(cfg);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, healthz_head, metrics))]
+pub struct Doc;
+
 /// Liveness: the process serves requests. Says nothing about registries (see `/api/health`).
+/// Used by the container's `HEALTHCHECK`.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive.", body = inline(Liveness), example = json!({"status": "ok"}))),
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({"status": "ok"}))
+        .json(Liveness { status: "ok" })
 }
 
+/// Liveness for probes that only look at the status line.
+#[utoipa::path(
+    head,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive.")),
+)]
+async fn healthz_head() -> HttpResponse {
+    healthz().await
+}
+
+/// Prometheus metrics (text format 0.0.4): requests by route and status, latency histograms,
+/// registry upstream latency and errors, cache hit ratio, login failures, active sessions.
+/// When `METRICS_TOKEN` is set it must be sent as `Authorization: Bearer <METRICS_TOKEN>`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    security((), ("metricsToken" = [])),
+    responses(
+        (status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4; charset=utf-8", body = String,
+         example = "registry_gui_http_requests_total{method=\"GET\",route=\"/api/catalog\",status=\"200\"} 12\n"),
+    ),
+)]
 async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     if let Some(expected) = &state.settings.metrics_token {
         let presented = req

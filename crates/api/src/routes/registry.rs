@@ -6,7 +6,10 @@
 //! `team%2Fapp` is `team/app`; anything that fails the grammar after decoding is a 400 before
 //! any registry is contacted.
 use actix_web::{web, HttpRequest, HttpResponse};
-use shared::registry::{BulkDeleteRequest, BulkDeleteResponse};
+use shared::registry::{
+    BulkDeleteRequest, BulkDeleteResponse, CatalogPage, DeleteResponse, HealthResponse,
+    ManifestDetails, TagPage,
+};
 
 use crate::auth::client_ip::client_ip;
 use crate::auth::AuthUser;
@@ -23,25 +26,34 @@ use crate::storage::audit;
 /// Most tags one bulk delete may name.
 pub const MAX_BULK_TAGS: usize = 1000;
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/health")
-            .route(web::get().to(health))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/catalog")
-            .route(web::get().to(catalog))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/repositories/{tail:.*}")
-            .route(web::get().to(repository_get))
-            .route(web::delete().to(repository_delete))
-            .route(web::post().to(repository_post))
-            .default_service(web::to(method_not_allowed)),
-    );
+// One catch-all resource serves every `/repositories/...` operation (see the module docs); the
+// OpenAPI document lists the operations separately.
+super::routes! {
+    get "/health" => health,
+    get "/catalog" => catalog,
+    get "/repositories/{tail:.*}" => repository_get,
+    delete "/repositories/{tail:.*}" => repository_delete,
+    post "/repositories/{tail:.*}" => repository_post,
 }
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    register(cfg);
+    // Registered after the routes: a known path with another method is a 405, not a 404.
+    for path in ["/health", "/catalog", "/repositories/{tail:.*}"] {
+        cfg.service(web::resource(path).to(method_not_allowed));
+    }
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    health,
+    catalog,
+    list_tags,
+    get_manifest,
+    repository_delete,
+    repository_post
+))]
+pub struct Doc;
 
 async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let body = AppError::bad_request(
@@ -149,6 +161,19 @@ fn route_of(req: &HttpRequest, operation: Operation) -> AppResult<RepositoryRout
     parse_repository_path(tail, operation)
 }
 
+/// Whether the registry answers `GET /v2/`, with its API version and latency.
+/// An unreachable registry is a 503 with the same body.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    params(("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    responses(
+        (status = 200, description = "The registry answers.", body = HealthResponse),
+        (status = 503, description = "The registry does not answer (see `error`).", body = HealthResponse),
+    ),
+)]
 async fn health(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -163,6 +188,22 @@ async fn health(
     })
 }
 
+/// Repositories of the registry, sorted by name, filtered and paged. The whole catalog is
+/// read from the registry (following `Link` pagination) and cached for `CACHE_TTL_SECS`.
+#[utoipa::path(
+    get,
+    path = "/api/catalog",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    params(
+        ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"),
+        ("q" = Option<String>, Query, description = "Only repositories whose name contains this text (case-insensitive)."),
+        ("page" = Option<u32>, Query, description = "Page number (default 1).", minimum = 1),
+        ("per_page" = Option<u32>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
+        ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again."),
+    ),
+    responses((status = 200, description = "One page of repositories.", body = CatalogPage)),
+)]
 async fn catalog(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -182,22 +223,82 @@ async fn repository_get(
     query: web::Query<TagListQuery>,
 ) -> AppResult<HttpResponse> {
     match route_of(&req, Operation::Read)? {
-        RepositoryRoute::Tags(repo) => {
-            let options = TagListOptions::parse(&query)?;
-            let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
-            let page = browse::tag_page(&handle, &repo, &options).await?;
-            Ok(HttpResponse::Ok().json(page))
-        }
+        RepositoryRoute::Tags(repo) => list_tags(&state, &auth, &query, &repo).await,
         RepositoryRoute::Manifest(repo, reference) => {
-            let refresh = browse::parse_bool("refresh", query.refresh.as_deref())?;
-            let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
-            let details = browse::manifest_details(&handle, &repo, &reference, refresh).await?;
-            Ok(HttpResponse::Ok().json(details))
+            get_manifest(&state, &auth, &query, &repo, &reference).await
         }
         RepositoryRoute::DeleteTags(_) => Err(no_endpoint(req.path())),
     }
 }
 
+/// Tags of a repository, sorted, filtered and paged. With `details=true` (implied by sorting
+/// on `created` or `size`) each tag carries its digest, size, creation time and platforms;
+/// details come from manifests cached by digest, fetched concurrently and bounded.
+#[utoipa::path(
+    get,
+    path = "/api/repositories/{repo}/tags",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    params(
+        ("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"),
+        ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"),
+        ("details" = Option<bool>, Query, description = "Include digest, size, creation time and platforms of each tag on the page."),
+        ("sort" = Option<String>, Query, description = "`name` (default), `created` or `size`.", example = "created"),
+        ("order" = Option<String>, Query, description = "`asc` or `desc`; default `asc` for names, `desc` otherwise.", example = "desc"),
+        ("q" = Option<String>, Query, description = "Only tags containing this text (case-insensitive)."),
+        ("page" = Option<u32>, Query, description = "Page number (default 1).", minimum = 1),
+        ("per_page" = Option<u32>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
+        ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again."),
+    ),
+    responses((status = 200, description = "One page of tags. A repository that does not exist lists as empty.", body = TagPage)),
+)]
+async fn list_tags(
+    state: &AppState,
+    auth: &AuthUser,
+    query: &TagListQuery,
+    repo: &RepositoryName,
+) -> AppResult<HttpResponse> {
+    let options = TagListOptions::parse(query)?;
+    let handle = resolve(state, auth, query.registry.as_deref()).await?;
+    let page = browse::tag_page(&handle, repo, &options).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One image or index in full: digest, media type, size, creation time, platforms (for an
+/// index), layers, config, history, the other tags sharing its digest and pull commands.
+#[utoipa::path(
+    get,
+    path = "/api/repositories/{repo}/manifests/{reference}",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    params(("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"), ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again.")),
+    responses((status = 200, description = "The manifest's details.", body = ManifestDetails)),
+)]
+async fn get_manifest(
+    state: &AppState,
+    auth: &AuthUser,
+    query: &TagListQuery,
+    repo: &RepositoryName,
+    reference: &Reference,
+) -> AppResult<HttpResponse> {
+    let refresh = browse::parse_bool("refresh", query.refresh.as_deref())?;
+    let handle = resolve(state, auth, query.registry.as_deref()).await?;
+    let details = browse::manifest_details(&handle, repo, reference, refresh).await?;
+    Ok(HttpResponse::Ok().json(details))
+}
+
+/// Deletes the manifest a tag (or digest) points to. Every tag pointing to the same digest goes
+/// with it (`removed_tags`); blobs are freed only by the registry's garbage collector.
+/// Editors and administrators only.
+#[utoipa::path(
+    delete,
+    path = "/api/repositories/{repo}/manifests/{reference}",
+    operation_id = "delete_manifest",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    params(("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    responses((status = 200, description = "Deleted.", body = DeleteResponse)),
+)]
 async fn repository_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -214,6 +315,18 @@ async fn repository_delete(
     Ok(HttpResponse::Ok().json(response))
 }
 
+/// Deletes several tags in one request (1 to 1000). Each tag gets its own result; tags that
+/// share a digest are deleted once. Editors and administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/repositories/{repo}/delete-tags",
+    operation_id = "delete_tags",
+    tag = "registries",
+    security(("bearerAuth" = [])),
+    params(("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    request_body(content = BulkDeleteRequest, example = json!({"tags": ["v1", "v2", "pr-123"]})),
+    responses((status = 200, description = "One result per requested tag, in request order.", body = BulkDeleteResponse)),
+)]
 async fn repository_post(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -8,6 +8,7 @@ mod cli;
 mod foundation;
 mod harness;
 mod helpers;
+mod openapi;
 mod ops;
 mod registry_browse;
 mod registry_cache;

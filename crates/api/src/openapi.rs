@@ -1,0 +1,498 @@
+//! The OpenAPI 3.1 document of the API (`GET /api/openapi.json`).
+//!
+//! Operations come from the handlers' `#[utoipa::path]` attributes and schemas from the shared
+//! DTOs' `ToSchema` derives, so the document cannot drift from the types on the wire. Error
+//! responses are added here, from the error catalog in `shared::error`: which codes an
+//! operation can answer follows from what it is (signed in, admin only, has a body, talks to
+//! a registry) plus the operation's own codes in [`OPERATION_ERRORS`].
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use shared::error::{ErrorBody, ErrorCode, ERROR_CODES};
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder, Schema, ServerBuilder,
+};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+
+use crate::routes;
+
+/// Codes an operation answers with beyond those of its kind (see [`error_codes_of`]).
+const OPERATION_ERRORS: &[(&str, &[&str])] = &[
+    (
+        "login",
+        &["invalid_credentials", "account_locked", "too_many_attempts"],
+    ),
+    (
+        "verify_two_factor",
+        &[
+            "invalid_login_token",
+            "invalid_code",
+            "code_reused",
+            "account_locked",
+            "too_many_attempts",
+        ],
+    ),
+    ("update_me", &["registry_not_found"]),
+    (
+        "change_password",
+        &[
+            "invalid_credentials",
+            "weak_password",
+            "password_too_long",
+            "password_unchanged",
+            "too_many_attempts",
+        ],
+    ),
+    (
+        "regenerate_backup_codes",
+        &[
+            "invalid_credentials",
+            "totp_not_enabled",
+            "too_many_attempts",
+        ],
+    ),
+    (
+        "create_user",
+        &[
+            "invalid_username",
+            "weak_password",
+            "password_too_long",
+            "user_exists",
+        ],
+    ),
+    (
+        "update_user",
+        &[
+            "user_not_found",
+            "weak_password",
+            "password_too_long",
+            "cannot_modify_self",
+            "last_admin",
+        ],
+    ),
+    (
+        "delete_user",
+        &["user_not_found", "cannot_modify_self", "last_admin"],
+    ),
+    (
+        "reset_two_factor",
+        &["user_not_found", "cannot_modify_self"],
+    ),
+    ("user_activity", &["user_not_found"]),
+    (
+        "create_registry",
+        &[
+            "invalid_registry_name",
+            "invalid_url",
+            "invalid_pull_host",
+            "registry_host_forbidden",
+            "registry_host_not_allowed",
+            "registry_exists",
+        ],
+    ),
+    (
+        "update_registry",
+        &[
+            "registry_not_found",
+            "invalid_url",
+            "invalid_pull_host",
+            "registry_host_forbidden",
+            "registry_host_not_allowed",
+        ],
+    ),
+    (
+        "delete_registry",
+        &["registry_not_found", "registry_bootstrapped"],
+    ),
+    ("test_registry", &["registry_not_found"]),
+    ("list_tags", &["invalid_name", "method_not_allowed"]),
+    (
+        "get_manifest",
+        &[
+            "invalid_name",
+            "invalid_tag",
+            "invalid_digest",
+            "not_found",
+            "method_not_allowed",
+        ],
+    ),
+    (
+        "delete_manifest",
+        &[
+            "invalid_name",
+            "invalid_tag",
+            "invalid_digest",
+            "not_found",
+            "registry_read_only",
+            "delete_disabled",
+            "method_not_allowed",
+        ],
+    ),
+    (
+        "delete_tags",
+        &[
+            "invalid_name",
+            "invalid_tag",
+            "registry_read_only",
+            "delete_disabled",
+            "method_not_allowed",
+        ],
+    ),
+    ("health", &["method_not_allowed"]),
+    ("catalog", &["method_not_allowed"]),
+];
+
+/// What an operation is, as far as its errors go.
+struct Kind<'a> {
+    path: &'a str,
+    operation_id: &'a str,
+    signed_in: bool,
+    has_body: bool,
+    has_query: bool,
+    has_path: bool,
+}
+
+/// Every code `kind` can answer with, in catalog order.
+fn error_codes_of(kind: &Kind) -> Vec<&'static ErrorCode> {
+    let mut codes: Vec<&str> = vec!["internal_error", "request_timeout"];
+    if kind.signed_in {
+        codes.push("invalid_token");
+        if kind.path.starts_with("/api/") {
+            codes.extend(["account_locked", "password_change_required"]);
+        }
+    }
+    if kind.path.starts_with("/api/admin/") {
+        codes.push("forbidden");
+    }
+    if kind.has_body {
+        codes.extend([
+            "invalid_json",
+            "invalid_request",
+            "payload_too_large",
+            "unsupported_media_type",
+        ]);
+    }
+    if kind.has_query {
+        codes.push("invalid_query");
+    }
+    if kind.has_path {
+        codes.push("invalid_path");
+    }
+    let registry = ["/api/health", "/api/catalog", "/api/repositories/"]
+        .iter()
+        .any(|p| kind.path.starts_with(p));
+    if registry {
+        codes.extend([
+            "registry_not_found",
+            "registry_unreachable",
+            "registry_auth_failed",
+            "registry_error",
+            "registry_bad_content",
+            "registry_host_forbidden",
+            "registry_timeout",
+        ]);
+        if kind.operation_id == "delete_manifest" || kind.operation_id == "delete_tags" {
+            codes.push("forbidden");
+        }
+    }
+    if kind.path == "/api/admin/registries/{name}/test" {
+        // The probe reports upstream failures in its body; only the stored password can fail.
+        codes.push("registry_auth_failed");
+    }
+    if let Some((_, own)) = OPERATION_ERRORS
+        .iter()
+        .find(|(id, _)| *id == kind.operation_id)
+    {
+        codes.extend(own.iter().copied());
+    }
+    ERROR_CODES
+        .iter()
+        .filter(|c| codes.contains(&c.code))
+        .filter(|c| {
+            // A code with two statuses: at add time it is a bad request, at request time a
+            // bad gateway.
+            c.code != "registry_host_forbidden" || (c.status == 400) != registry
+        })
+        .collect()
+}
+
+fn error_response(codes: &[&ErrorCode]) -> RefOr<utoipa::openapi::Response> {
+    let list = codes
+        .iter()
+        .map(|c| format!("`{}`", c.code))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let examples = codes.iter().map(|c| {
+        (
+            c.code,
+            ExampleBuilder::new()
+                .summary(c.meaning)
+                .value(Some(json!({"error": c.code, "message": c.meaning})))
+                .build(),
+        )
+    });
+    let mut response = ResponseBuilder::new()
+        .description(format!("Error: {list}."))
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .examples_from_iter(examples)
+                .build(),
+        );
+    if codes.iter().any(|c| c.code == "too_many_attempts") {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(u64::schema())
+                .description(Some("Seconds until the next attempt is allowed."))
+                .build(),
+        );
+    }
+    RefOr::T(response.build())
+}
+
+fn add_errors(path: &str, operation: &mut Operation) {
+    let security = serde_json::to_value(&operation.security).unwrap_or_default();
+    let kind = Kind {
+        path,
+        operation_id: operation.operation_id.as_deref().unwrap_or_default(),
+        signed_in: security.as_array().is_some_and(|reqs| {
+            reqs.iter()
+                .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+        }),
+        has_body: operation.request_body.is_some(),
+        has_query: operation
+            .parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == ParameterIn::Query),
+        has_path: path.contains('{'),
+    };
+    let mut by_status: BTreeMap<u16, Vec<&ErrorCode>> = BTreeMap::new();
+    for code in error_codes_of(&kind) {
+        by_status.entry(code.status).or_default().push(code);
+    }
+    for (status, codes) in by_status {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| error_response(&codes));
+    }
+}
+
+struct Finish;
+
+impl Modify for Finish {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The `token` of `POST /api/auth/verify-2fa` (or of a password change).",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metricsToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "`METRICS_TOKEN`, when the server is configured with one.",
+                    ))
+                    .build(),
+            ),
+        );
+        let (name, schema) = (ErrorBody::name(), ErrorBody::schema());
+        components.schemas.insert(name.into_owned(), schema);
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_errors(path, operation);
+            }
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "registry-gui API",
+        description = "The JSON API of registry-gui: sign-in with mandatory TOTP two-factor \
+            authentication, user and registry administration, and browsing and deleting in \
+            Docker/OCI registries.\n\n\
+            Sign in with `POST /api/auth/login` and then `POST /api/auth/verify-2fa`; send the \
+            session token as `Authorization: Bearer <token>`. Every error is a JSON `ErrorBody` \
+            with a stable `error` code (the catalog is in the `ErrorBody` schema). Every \
+            response carries an `X-Request-Id` header, also written to the server's log.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "auth", description = "Sign-in, two-factor authentication and sessions."),
+        (name = "account", description = "The signed-in user's own account."),
+        (name = "registries", description = "Browsing and deleting in registries."),
+        (name = "admin: users", description = "User administration (administrators only)."),
+        (name = "admin: registries", description = "Registry administration (administrators only)."),
+        (name = "admin: audit", description = "The audit log (administrators only)."),
+        (name = "operations", description = "Liveness, metrics and this document."),
+    ),
+)]
+struct Root;
+
+/// The whole document.
+pub fn document() -> Document {
+    let mut doc = Root::openapi();
+    for part in [
+        routes::auth::Doc::openapi(),
+        routes::registry::Doc::openapi(),
+        routes::admin::Doc::openapi(),
+        routes::docs::Doc::openapi(),
+        routes::ops::Doc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc.servers = Some(vec![ServerBuilder::new()
+        .url("/")
+        .description(Some("This server"))
+        .build()]);
+    Finish.modify(&mut doc);
+    doc
+}
+
+/// The schema of a type by name, for tests.
+pub fn schema_of(doc: &Document, name: &str) -> Option<RefOr<Schema>> {
+    doc.components.as_ref()?.schemas.get(name).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operations(doc: &Document) -> Vec<(String, String, Operation)> {
+        let json = serde_json::to_value(doc).unwrap();
+        let mut out = Vec::new();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let op: Operation = serde_json::from_value(op.clone()).unwrap();
+                out.push((method.to_uppercase(), path.clone(), op));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_unique_operation_ids() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let ops = operations(&document());
+        let mut ids: Vec<_> = ops
+            .iter()
+            .map(|(_, _, op)| op.operation_id.clone().expect("every operation has an id"))
+            .collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "operation ids must be unique");
+    }
+
+    #[test]
+    fn every_operation_documents_its_errors_with_examples() {
+        for (method, path, op) in operations(&document()) {
+            let statuses: Vec<&String> = op.responses.responses.keys().collect();
+            assert!(
+                statuses.iter().any(|s| s.starts_with('2')),
+                "{method} {path} has no success response"
+            );
+            assert!(
+                statuses.iter().any(|s| *s == "500"),
+                "{method} {path} does not document 500"
+            );
+            let secured = serde_json::to_value(&op.security)
+                .unwrap()
+                .as_array()
+                .is_some_and(|r| {
+                    r.iter()
+                        .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+                });
+            if secured {
+                assert!(
+                    statuses.iter().any(|s| *s == "401"),
+                    "{method} {path} needs a session but does not document 401"
+                );
+            }
+            if op.request_body.is_some() {
+                for s in ["400", "413", "415"] {
+                    assert!(statuses.iter().any(|x| *x == s), "{method} {path}: {s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_cataloged_code_is_documented_on_some_operation() {
+        let text = serde_json::to_string(&document()).unwrap();
+        for c in ERROR_CODES {
+            assert!(
+                text.contains(&format!("\"error\":\"{}\"", c.code)),
+                "{} has no example anywhere",
+                c.code
+            );
+        }
+    }
+
+    #[test]
+    fn operation_error_table_names_real_operations_and_codes() {
+        let ops = operations(&document());
+        for (id, codes) in OPERATION_ERRORS {
+            assert!(
+                ops.iter()
+                    .any(|(_, _, op)| op.operation_id.as_deref() == Some(id)),
+                "no operation {id}"
+            );
+            for code in *codes {
+                assert!(ERROR_CODES.iter().any(|c| c.code == *code), "{code}");
+            }
+        }
+    }
+
+    /// `docs/openapi.json` is the published copy; `make openapi` rewrites it.
+    #[test]
+    fn the_published_copy_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let published = std::fs::read_to_string(path).unwrap_or_default();
+        let current = document().to_pretty_json().unwrap();
+        assert!(
+            published.trim_end() == current.trim_end(),
+            "docs/openapi.json is out of date: run `make openapi`"
+        );
+    }
+
+    #[test]
+    fn secrets_are_write_only_in_the_schemas() {
+        let doc = document();
+        let info = serde_json::to_value(schema_of(&doc, "RegistryInfo").unwrap()).unwrap();
+        let props = info["properties"].as_object().unwrap();
+        assert!(props.contains_key("has_credentials"));
+        assert!(!props.contains_key("password"));
+    }
+}
