@@ -7,7 +7,8 @@ COPY . .
 RUN rustup target add wasm32-unknown-unknown x86_64-unknown-linux-musl \
     && make tools-web \
     && make web \
-    && cargo build --release -p api --bin registry-gui --target x86_64-unknown-linux-musl
+    && cargo build --release -p api --bin registry-gui --target x86_64-unknown-linux-musl \
+    && strip target/x86_64-unknown-linux-musl/release/registry-gui
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /src/target/x86_64-unknown-linux-musl/release/registry-gui /usr/local/bin/registry-gui

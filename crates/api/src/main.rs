@@ -36,6 +36,10 @@ async fn serve(args: registry_gui::config::ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = app.stop_on_signals() {
+        eprintln!("registry-gui: cannot install signal handlers: {e}");
+        return ExitCode::from(1);
+    }
     tracing::info!("registry-gui listening on http://{host}:{}", app.port());
     match app.run_until_stopped().await {
         Ok(()) => {

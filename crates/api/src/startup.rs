@@ -96,7 +96,25 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    /// Stops the server gracefully (in-flight requests drain) on SIGTERM or SIGINT. The handlers
+    /// are installed when this returns, so a signal that arrives right after start-up is not
+    /// lost to the default action (killing the process mid-write).
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping after in-flight requests"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping after in-flight requests"),
+            }
+            handle.stop(true).await;
+        });
+        Ok(())
+    }
+
+    /// Serves until stopped (see [`Application::stop_on_signals`]), then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application { server, _lock, .. } = self;
         let result = server.await;
@@ -128,6 +146,7 @@ fn build_server(
     })
     .listen(listener)?
     .shutdown_timeout(10)
+    .disable_signals()
     .client_request_timeout(Duration::from_secs(10))
     .run();
     Ok(server)
