@@ -19,14 +19,23 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := docker-registry chromium chromium-driver
 DIST := crates/web/dist
 PORT ?= 12000
+# The API fuzzer (schemathesis, from PyPI) lives in its own virtualenv.
+VENV := $(ROOT)/.venv
+FUZZ_REQUIREMENTS := scripts/requirements-fuzz.txt
+FUZZ_STAMP = $(VENV)/.installed-$(shell sha256sum $(FUZZ_REQUIREMENTS) | cut -c1-16)
+FUZZ_SECONDS ?= 180
+FUZZ_QUICK_SECONDS ?= 40
+BIN ?= target/release/registry-gui
 
 .PHONY: help run test build web api lint fmt clippy unit-test tools tools-web tools-test \
-        wasm-target trunk wasm-bindgen wasm-opt apt-test bench screenshots dist fuzz-api clean
+        wasm-target trunk wasm-bindgen wasm-opt apt-test bench screenshots dist fuzz-api clean \
+        tools-fuzz fuzz-api-quick openapi check-openapi
 
 help:
 	@echo "make run    build the SPA and the API, serve on http://localhost:$(PORT)"
 	@echo "make test   install test dependencies, lint, run every test"
 	@echo "make bench  performance figures against a real local registry"
+	@echo "make fuzz-api  schemathesis against the running API for FUZZ_SECONDS (default 180)"
 
 ## ---- tools ---------------------------------------------------------------
 
@@ -59,6 +68,14 @@ apt-test:
 	  if [ -n "$$missing" ]; then echo "installing$$missing"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
+# Idempotent: a stamp named after the requirements' hash skips pip once they are installed.
+tools-fuzz:
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@test -e $(FUZZ_STAMP) \
+	  || { echo "installing $$(grep '^schemathesis==' $(FUZZ_REQUIREMENTS)) and its pinned dependencies into .venv"; \
+	       $(VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(FUZZ_REQUIREMENTS) \
+	       && rm -f $(VENV)/.installed-* && touch $(FUZZ_STAMP); }
+
 tools-test: tools-web apt-test
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
@@ -90,9 +107,22 @@ unit-test:
 	cargo test -p shared -p api --lib
 	cargo test -p web
 
-test: tools-test web lint
+# The last two steps use what the cargo tests built: the OpenAPI copy the unit tests keep current,
+# and the debug server binary for a short schemathesis run.
+test: tools-test tools-fuzz web lint
 	cargo test -p shared -p api -- --test-threads 4
 	cargo test -p web
+	$(MAKE) --no-print-directory check-openapi
+	$(MAKE) --no-print-directory fuzz-api-quick BIN=target/debug/registry-gui
+
+# docs/openapi.json is the published copy of GET /api/openapi.json (a unit test keeps them equal).
+openapi:
+	cargo run -q -p api --bin registry-gui -- openapi > docs/openapi.json
+	@echo "docs/openapi.json: $$(grep -c '"operationId"' docs/openapi.json) operations"
+
+# Validates docs/openapi.json against the OpenAPI 3.1 meta-schema.
+check-openapi: tools-fuzz
+	$(VENV)/bin/openapi-spec-validator docs/openapi.json
 
 bench: tools-test
 	cargo bench -p api --bench bench
@@ -102,6 +132,15 @@ bench: tools-test
 screenshots: tools-web apt-test web
 	cargo test -p api --test browser -- --ignored screenshots
 	@echo "screenshots: docs/screenshots/ ($$(ls docs/screenshots/*.png | wc -l) PNGs)"
+
+# Hostile input against the running API: schemathesis with a signed-in admin, against a real local
+# registry with seeded images. Fails on any 500, response-schema violation or answer slower than 5 s.
+fuzz-api: tools-fuzz apt-test api
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BIN=target/release/registry-gui scripts/fuzz-api
+
+# The same with a small budget on an already built binary (for `make test`).
+fuzz-api-quick: tools-fuzz apt-test
+	FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) BIN=$(BIN) scripts/fuzz-api
 
 # One self-contained artifact: the binary and the SPA it serves (STATIC_DIR defaults to ./dist).
 VERSION := $(shell awk -F'"' '/^version = / {print $$2; exit}' Cargo.toml)

@@ -22,6 +22,16 @@ pub enum AppError {
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 405 with the `Allow` header.
+    #[error("{message}")]
+    MethodNotAllowed { allow: String, message: String },
+    /// 413 or 415: the form of the request is refused before any handler logic runs.
+    #[error("{message}")]
+    Rejected {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     /// 429 with `Retry-After`.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
@@ -76,6 +86,14 @@ impl AppError {
         }
     }
 
+    pub fn rejected(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Rejected {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The session is missing, expired, revoked or otherwise unusable.
     pub fn invalid_token() -> Self {
         Self::unauthorized("invalid_token", "the session is invalid or has expired")
@@ -93,8 +111,10 @@ impl AppError {
             | AppError::Forbidden { code, .. }
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }
-            | AppError::Upstream { code, .. } => code,
+            | AppError::Upstream { code, .. }
+            | AppError::Rejected { code, .. } => code,
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -135,7 +155,8 @@ impl ResponseError for AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Upstream { status, .. } => *status,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Upstream { status, .. } | AppError::Rejected { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,6 +174,9 @@ impl ResponseError for AppError {
         let mut res = HttpResponse::build(self.status_code());
         if let AppError::Unauthorized { .. } = self {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let AppError::MethodNotAllowed { allow, .. } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
         }
         if let AppError::TooManyAttempts { retry_after_secs } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

@@ -133,7 +133,7 @@ fn build_server(
         App::new()
             .app_data(state.clone())
             .app_data(assets.clone())
-            .app_data(routes::json_config())
+            .app_data(routes::payload_config())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             .wrap(middleware::security_headers())

@@ -37,9 +37,14 @@ pub struct UserList {
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[a-z0-9][a-z0-9._-]{1,63}$", example = "alice")
+    )]
     pub username: String,
     /// Generated (and returned once) when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 72, format = Password))]
     pub password: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
@@ -65,7 +70,9 @@ pub struct UpdateUserRequest {
     pub role: Option<Role>,
     #[serde(default)]
     pub is_admin: Option<bool>,
+    /// A new password the user must change at next sign-in (not for your own account).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 72, format = Password))]
     pub password: Option<String>,
     #[serde(default)]
     pub locked: Option<bool>,
@@ -102,7 +109,17 @@ pub struct RegistryList {
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateRegistryRequest {
+    /// Used in URLs and in `?registry=`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[a-z0-9][a-z0-9-]{0,62}$", example = "harbor")
+    )]
     pub name: String,
+    /// Where the server reaches the registry: `http(s)://host[:port]`, no credentials.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^https?://", example = "https://harbor.example.com")
+    )]
     pub url: String,
     #[serde(default)]
     pub username: Option<String>,

@@ -47,7 +47,9 @@ impl std::fmt::Display for Role {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub password: String,
 }
 redacted_debug!(LoginRequest { username } hide { password });
@@ -144,7 +146,9 @@ pub struct UpdateProfileRequest {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 72, format = Password))]
     pub new_password: String,
 }
 redacted_debug!(ChangePasswordRequest {} hide { current_password, new_password });

@@ -60,7 +60,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     e("invalid_registry_name", 400, "The registry name is not 1 to 63 characters of lowercase letters, digits and `-`, starting with a letter or digit."),
     e("invalid_name", 400, "The repository name does not follow the distribution name grammar."),
     e("invalid_tag", 400, "The tag does not match `^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`."),
-    e("invalid_digest", 400, "The digest is not a valid `algorithm:hex` digest (e.g. `sha256:` and 64 lowercase hex digits)."),
+    e("invalid_digest", 400, "The digest is not `sha256:`, `sha384:` or `sha512:` followed by that many lowercase hex digits."),
     e("invalid_url", 400, "The registry URL is not an absolute http(s) URL without credentials, query or fragment."),
     e("invalid_pull_host", 400, "The pull host is not a `host[:port]`."),
     e("registry_host_forbidden", 400, "The registry URL points at a link-local or cloud-metadata address."),

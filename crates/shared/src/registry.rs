@@ -205,6 +205,8 @@ pub struct DeleteResponse {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkDeleteRequest {
+    /// 1 to 1000 tag names.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub tags: Vec<String>,
 }
 

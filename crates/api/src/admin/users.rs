@@ -169,6 +169,12 @@ pub async fn update(
     if req.locked == Some(true) && is_self {
         return Err(cannot_modify_self("lock"));
     }
+    if req.password.is_some() && is_self {
+        return Err(AppError::conflict(
+            "cannot_modify_self",
+            "set your own password with POST /api/auth/change-password, which asks for the current one",
+        ));
+    }
     let password_hash = match req.password.as_deref() {
         Some(p) => Some(
             hasher
@@ -274,6 +280,10 @@ pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<(
 /// Clears TOTP and backup codes; the user enrolls again at next sign-in.
 pub async fn reset_two_factor(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
     let user = find(pool, name).await?;
+    if actor.user_id == Some(user.id) {
+        // It would end the caller's own session with no way back but enrolling again.
+        return Err(cannot_modify_self("reset the two-factor authentication of"));
+    }
     users::reset_two_factor(pool, user.id).await?;
     record(pool, actor, "2fa_reset", &user.username, None).await
 }

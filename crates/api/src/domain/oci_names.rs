@@ -109,7 +109,9 @@ impl std::fmt::Display for Tag {
     }
 }
 
-/// `algorithm:encoded`; sha256 and sha512 must have the right length of lowercase hex.
+/// `algorithm:hex` with one of the algorithms registries implement (sha256, sha384, sha512) and
+/// exactly its length of lowercase hex. The OCI grammar allows other algorithms, but the
+/// distribution registry answers them with 400 or even 500, so they are refused up front.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);
 
@@ -121,7 +123,7 @@ impl Digest {
             Err(AppError::bad_request(
                 "invalid_digest",
                 format!(
-                    "{:?} is not a valid digest (expected e.g. sha256: followed by 64 lowercase hex digits)",
+                    "{:?} is not a valid digest (expected sha256:, sha384: or sha512: and that many lowercase hex digits)",
                     truncate(raw)
                 ),
             ))
@@ -140,18 +142,9 @@ impl Digest {
         };
         match algorithm {
             "sha256" => hex_of(64),
+            "sha384" => hex_of(96),
             "sha512" => hex_of(128),
-            _ => {
-                let alg_ok = !algorithm.is_empty()
-                    && algorithm
-                        .split(['+', '.', '_', '-'])
-                        .all(|part| !part.is_empty() && part.bytes().all(is_alnum));
-                alg_ok
-                    && !encoded.is_empty()
-                    && encoded
-                        .bytes()
-                        .all(|c| c.is_ascii_alphanumeric() || b"=_-".contains(&c))
-            }
+            _ => false,
         }
     }
 
@@ -170,6 +163,7 @@ impl Digest {
         let (algorithm, encoded) = self.0.split_once(':')?;
         match algorithm {
             "sha256" => Some(hex::encode(sha2::Sha256::digest(bytes)) == encoded),
+            "sha384" => Some(hex::encode(sha2::Sha384::digest(bytes)) == encoded),
             "sha512" => Some(hex::encode(sha2::Sha512::digest(bytes)) == encoded),
             _ => None,
         }
@@ -267,11 +261,11 @@ mod tests {
         let hex = "a".repeat(64);
         assert!(Digest::parse(&format!("sha256:{hex}")).is_ok());
         assert!(Digest::parse(&format!("sha512:{}", "0".repeat(128))).is_ok());
-        assert!(
-            Digest::parse("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8")
-                .is_ok()
-        );
+        assert!(Digest::parse(&format!("sha384:{}", "f".repeat(96))).is_ok());
         for bad in [
+            "multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8".to_string(),
+            format!("0:{}", "0".repeat(32)),
+            format!("sha384:{}", "f".repeat(64)),
             "sha256:".to_string(),
             format!("sha256:{}", "A".repeat(64)),
             format!("sha256:{}", "a".repeat(63)),

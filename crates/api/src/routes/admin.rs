@@ -7,6 +7,7 @@ use shared::admin::{
     UpdateUserResponse, UserList,
 };
 
+use super::JsonBody;
 use crate::admin::{registries, users, Actor};
 use crate::auth::client_ip::client_ip;
 use crate::auth::session::AdminUser;
@@ -88,8 +89,9 @@ async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: AdminUser,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let actor = actor(&req, &state, &admin);
     let created = users::create(
         &state.pool,
@@ -110,7 +112,7 @@ async fn create_user(
     path = "/api/admin/users/{username}",
     tag = "admin: users",
     security(("bearerAuth" = [])),
-    params(("username" = String, Path, description = "The user's name.", example = "alice")),
+    params(("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice")),
     request_body(content = UpdateUserRequest, example = json!({"role": "viewer", "locked": false})),
     responses((status = 200, description = "The updated user.", body = UpdateUserResponse)),
 )]
@@ -119,8 +121,9 @@ async fn update_user(
     req: HttpRequest,
     admin: AdminUser,
     path: web::Path<String>,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let actor = actor(&req, &state, &admin);
     let user = users::update(
         &state.pool,
@@ -140,7 +143,7 @@ async fn update_user(
     path = "/api/admin/users/{username}",
     tag = "admin: users",
     security(("bearerAuth" = [])),
-    params(("username" = String, Path, description = "The user's name.", example = "alice")),
+    params(("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice")),
     responses((status = 204, description = "Deleted.")),
 )]
 async fn delete_user(
@@ -160,7 +163,7 @@ async fn delete_user(
     path = "/api/admin/users/{username}/reset-2fa",
     tag = "admin: users",
     security(("bearerAuth" = [])),
-    params(("username" = String, Path, description = "The user's name.", example = "alice")),
+    params(("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice")),
     responses((status = 204, description = "Reset.")),
 )]
 async fn reset_two_factor(
@@ -233,7 +236,7 @@ async fn audit_log(
     tag = "admin: users",
     security(("bearerAuth" = [])),
     params(
-        ("username" = String, Path, description = "The user's name.", example = "alice"),
+        ("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice"),
         ("action" = Option<String>, Query, description = "Only events with this action (e.g. `login_failed`, `tag_deleted`)."),
         ("limit" = Option<i64>, Query, description = "Events per page (default 100).", minimum = 1, maximum = 1000),
         ("before" = Option<i64>, Query, description = "Only events older than this id: the `next_before` of the previous page."),
@@ -298,8 +301,9 @@ async fn create_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: AdminUser,
-    body: web::Json<CreateRegistryRequest>,
+    body: JsonBody<CreateRegistryRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let actor = actor(&req, &state, &admin);
     let registry = registries::create(
         &state.pool,
@@ -319,7 +323,7 @@ async fn create_registry(
     path = "/api/admin/registries/{name}",
     tag = "admin: registries",
     security(("bearerAuth" = [])),
-    params(("name" = String, Path, description = "The registry's name.", example = "local")),
+    params(("name" = String, Path, max_length = 63, description = "The registry's name.", example = "local")),
     request_body(content = UpdateRegistryRequest, example = json!({"read_only": true})),
     responses((status = 200, description = "The updated registry.", body = RegistryResponse)),
 )]
@@ -328,8 +332,9 @@ async fn update_registry(
     req: HttpRequest,
     admin: AdminUser,
     path: web::Path<String>,
-    body: web::Json<UpdateRegistryRequest>,
+    body: JsonBody<UpdateRegistryRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let actor = actor(&req, &state, &admin);
     let registry = registries::update(
         &state.pool,
@@ -351,7 +356,7 @@ async fn update_registry(
     path = "/api/admin/registries/{name}",
     tag = "admin: registries",
     security(("bearerAuth" = [])),
-    params(("name" = String, Path, description = "The registry's name.", example = "local")),
+    params(("name" = String, Path, max_length = 63, description = "The registry's name.", example = "local")),
     responses((status = 204, description = "Removed.")),
 )]
 async fn delete_registry(
@@ -372,7 +377,7 @@ async fn delete_registry(
     path = "/api/admin/registries/{name}/test",
     tag = "admin: registries",
     security(("bearerAuth" = [])),
-    params(("name" = String, Path, description = "The registry's name.", example = "local")),
+    params(("name" = String, Path, max_length = 63, description = "The registry's name.", example = "local")),
     responses((status = 200, description = "The probe's result.", body = RegistryTestResult)),
 )]
 async fn test_registry(

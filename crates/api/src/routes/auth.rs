@@ -6,6 +6,7 @@ use shared::auth::{
     VerifyTokenResponse, VerifyTwoFactorRequest,
 };
 
+use super::JsonBody;
 use crate::auth::client_ip::client_ip;
 use crate::auth::sign_in::{self, Client};
 use crate::auth::AuthUser;
@@ -66,8 +67,9 @@ fn client(req: &HttpRequest, state: &AppState) -> Client {
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let response = sign_in::login(&state, &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(response))
 }
@@ -89,8 +91,9 @@ async fn login(
 async fn verify_two_factor(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<VerifyTwoFactorRequest>,
+    body: JsonBody<VerifyTwoFactorRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let session = sign_in::verify_two_factor(&state, &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(session))
 }
@@ -152,8 +155,9 @@ async fn me(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpRespons
 async fn update_me(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: web::Json<UpdateProfileRequest>,
+    body: JsonBody<UpdateProfileRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let registry = body
         .default_registry
         .as_deref()
@@ -188,8 +192,9 @@ async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     auth: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: JsonBody<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let session = sign_in::change_password(&state, &auth, &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(session))
 }
@@ -207,8 +212,9 @@ async fn regenerate_backup_codes(
     state: web::Data<AppState>,
     req: HttpRequest,
     auth: AuthUser,
-    body: web::Json<RegenerateBackupCodesRequest>,
+    body: JsonBody<RegenerateBackupCodesRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner()?;
     let codes =
         sign_in::regenerate_backup_codes(&state, &auth, &body.password, &client(&req, &state))
             .await?;

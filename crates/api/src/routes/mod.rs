@@ -6,10 +6,16 @@ pub mod ops;
 pub mod registry;
 pub mod spa;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::OnceLock;
 
-use crate::error::AppError;
+use actix_web::dev::{Payload, ResourceDef};
+use actix_web::error::{PathError, PayloadError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, AppResult};
 
 /// Declares a module's routes once: `ROUTES` lists them as `(METHOD, pattern)` and `register`
 /// adds them to actix, so the list the OpenAPI test compares is the list actix serves.
@@ -38,41 +44,89 @@ pub fn all_routes() -> Vec<(&'static str, String)> {
 /// Largest JSON body accepted; the biggest legitimate one is a bulk delete of a few hundred tags.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Extractor errors as JSON with stable codes instead of actix's plain text.
-pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(JSON_LIMIT_BYTES)
-        .error_handler(|err, _req| {
-            let app_err = match &err {
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => {
-                    AppError::bad_request("payload_too_large", "the request body is too large")
-                }
-                JsonPayloadError::ContentType => AppError::bad_request(
-                    "unsupported_media_type",
-                    "the request body must be JSON (Content-Type: application/json)",
-                ),
-                JsonPayloadError::Deserialize(e) if e.is_data() => {
-                    AppError::bad_request("invalid_request", format!("invalid request body: {e}"))
-                }
-                other => AppError::bad_request("invalid_json", format!("malformed JSON: {other}")),
+/// Body size limit for the body extractor.
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(JSON_LIMIT_BYTES)
+}
+
+/// A JSON object request body. Extraction never fails: whatever is wrong with the body waits
+/// in here until the handler calls [`JsonBody::into_inner`], after its session check, so a
+/// caller without a valid session always gets 401 and never a validation message. Arrays are
+/// refused even where serde would fill a struct from them by position.
+pub struct JsonBody<T>(AppResult<T>);
+
+impl<T> JsonBody<T> {
+    /// The body, or the 400/413/415 error describing what is wrong with it.
+    pub fn into_inner(self) -> AppResult<T> {
+        self.0
+    }
+}
+
+fn is_json_content_type(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a body already read: JSON, an object, then `T`.
+pub fn parse_json_object<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad_request("invalid_json", format!("malformed JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(AppError::bad_request(
+            "invalid_request",
+            "the request body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| AppError::bad_request("invalid_request", format!("invalid request body: {e}")))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json_content_type(req) {
+            return Box::pin(std::future::ready(Ok(JsonBody(Err(AppError::rejected(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the request body must be JSON (Content-Type: application/json)",
+            ))))));
+        }
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let parsed = match bytes.await {
+                Ok(bytes) => parse_json_object(&bytes),
+                Err(e) => Err(match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => AppError::rejected(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!(
+                            "the request body is larger than {} KiB",
+                            JSON_LIMIT_BYTES / 1024
+                        ),
+                    ),
+                    _ => {
+                        AppError::bad_request("invalid_json", format!("cannot read the body: {e}"))
+                    }
+                }),
             };
-            let status = match &err {
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => {
-                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                }
-                JsonPayloadError::ContentType => {
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE
-                }
-                _ => actix_web::http::StatusCode::BAD_REQUEST,
-            };
-            actix_web::error::InternalError::from_response(
-                err,
-                HttpResponse::build(status).json(app_err.body()),
-            )
-            .into()
+            Ok(JsonBody(parsed))
         })
+    }
 }
 
 pub fn query_config() -> web::QueryConfig {
@@ -92,19 +146,73 @@ pub fn path_config() -> web::PathConfig {
     })
 }
 
-/// Unknown `/api/...` paths: JSON 404, never the SPA.
+/// The methods served at `path`, upper case, from the route tables.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    if let Some(tail) = path.strip_prefix("/api/repositories/") {
+        // One catch-all pattern serves several shapes: ask the parser which fit.
+        return registry::allowed_methods(tail);
+    }
+    static TABLE: OnceLock<Vec<(&'static str, ResourceDef)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        all_routes()
+            .into_iter()
+            .map(|(method, pattern)| (method, ResourceDef::new(pattern)))
+            .collect()
+    });
+    let mut methods: Vec<&'static str> = table
+        .iter()
+        .filter(|(_, def)| def.is_match(path))
+        .map(|(method, _)| upper_case(method))
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
+fn upper_case(method: &str) -> &'static str {
+    match method {
+        "get" => "GET",
+        "head" => "HEAD",
+        "post" => "POST",
+        "patch" => "PATCH",
+        "delete" => "DELETE",
+        _ => "PUT",
+    }
+}
+
+/// 405 naming the methods that would work, or 404 when none does.
+pub fn no_such_endpoint(req: &HttpRequest) -> AppError {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return AppError::not_found(
+            "not_found",
+            format!(
+                "no API endpoint {} {}",
+                req.method(),
+                req.path().chars().take(200).collect::<String>()
+            ),
+        );
+    }
+    AppError::MethodNotAllowed {
+        message: format!(
+            "{} is not allowed on this endpoint; use {}",
+            req.method(),
+            allowed.join(" or ")
+        ),
+        allow: allowed.join(", "),
+    }
+}
+
+/// Unknown `/api/...` paths: JSON 404, never the SPA; a known path with another method: 405.
 pub async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found(
-        "not_found",
-        format!("no API endpoint {} {}", req.method(), req.path()),
-    ))
+    Err(no_such_endpoint(&req))
 }
 
 /// Everything under `/api`.
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
-            .app_data(json_config())
+            .app_data(payload_config())
             .app_data(query_config())
             .app_data(path_config())
             .wrap(actix_web::middleware::DefaultHeaders::new().add(("Cache-Control", "no-store")))

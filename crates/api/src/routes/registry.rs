@@ -11,6 +11,7 @@ use shared::registry::{
     ManifestDetails, TagPage,
 };
 
+use super::JsonBody;
 use crate::auth::client_ip::client_ip;
 use crate::auth::AuthUser;
 use crate::domain::{Reference, RepositoryName, Tag};
@@ -38,10 +39,6 @@ super::routes! {
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     register(cfg);
-    // Registered after the routes: a known path with another method is a 405, not a 404.
-    for path in ["/health", "/catalog", "/repositories/{tail:.*}"] {
-        cfg.service(web::resource(path).to(method_not_allowed));
-    }
 }
 
 #[derive(utoipa::OpenApi)]
@@ -54,15 +51,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     repository_post
 ))]
 pub struct Doc;
-
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let body = AppError::bad_request(
-        "method_not_allowed",
-        format!("{} is not allowed on {}", req.method(), req.path()),
-    )
-    .body();
-    HttpResponse::MethodNotAllowed().json(body)
-}
 
 /// What a `/repositories/...` path asks for, names validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,13 +140,35 @@ pub fn parse_repository_path(tail: &str, operation: Operation) -> AppResult<Repo
     Err(no_endpoint(tail))
 }
 
+/// The methods some operation accepts at `/api/repositories/<tail>`.
+pub fn allowed_methods(tail: &str) -> Vec<&'static str> {
+    [
+        (Operation::Delete, "DELETE"),
+        (Operation::Read, "GET"),
+        (Operation::Bulk, "POST"),
+    ]
+    .into_iter()
+    .filter(|(operation, _)| {
+        // A validation error still means the path has this operation's shape.
+        parse_repository_path(tail, *operation).map_or_else(|e| e.code() != "not_found", |_| true)
+    })
+    .map(|(_, method)| method)
+    .collect()
+}
+
 fn route_of(req: &HttpRequest, operation: Operation) -> AppResult<RepositoryRoute> {
     // The raw path: actix's match info has already decoded some escapes.
     let path = req.uri().path();
     let tail = path
         .strip_prefix("/api/repositories/")
         .ok_or_else(|| no_endpoint(path))?;
-    parse_repository_path(tail, operation)
+    parse_repository_path(tail, operation).map_err(|e| {
+        if e.code() == "not_found" {
+            super::no_such_endpoint(req)
+        } else {
+            e
+        }
+    })
 }
 
 /// Whether the registry answers `GET /v2/`, with its API version and latency.
@@ -198,8 +208,8 @@ async fn health(
     params(
         ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"),
         ("q" = Option<String>, Query, description = "Only repositories whose name contains this text (case-insensitive)."),
-        ("page" = Option<u32>, Query, description = "Page number (default 1).", minimum = 1),
-        ("per_page" = Option<u32>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
+        ("page" = Option<u64>, Query, description = "Page number (default 1).", minimum = 1),
+        ("per_page" = Option<u64>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
         ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again."),
     ),
     responses((status = 200, description = "One page of repositories.", body = CatalogPage)),
@@ -227,7 +237,7 @@ async fn repository_get(
         RepositoryRoute::Manifest(repo, reference) => {
             get_manifest(&state, &auth, &query, &repo, &reference).await
         }
-        RepositoryRoute::DeleteTags(_) => Err(no_endpoint(req.path())),
+        RepositoryRoute::DeleteTags(_) => Err(super::no_such_endpoint(&req)),
     }
 }
 
@@ -240,14 +250,14 @@ async fn repository_get(
     tag = "registries",
     security(("bearerAuth" = [])),
     params(
-        ("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"),
+        ("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"),
         ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"),
         ("details" = Option<bool>, Query, description = "Include digest, size, creation time and platforms of each tag on the page."),
         ("sort" = Option<String>, Query, description = "`name` (default), `created` or `size`.", example = "created"),
         ("order" = Option<String>, Query, description = "`asc` or `desc`; default `asc` for names, `desc` otherwise.", example = "desc"),
         ("q" = Option<String>, Query, description = "Only tags containing this text (case-insensitive)."),
-        ("page" = Option<u32>, Query, description = "Page number (default 1).", minimum = 1),
-        ("per_page" = Option<u32>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
+        ("page" = Option<u64>, Query, description = "Page number (default 1).", minimum = 1),
+        ("per_page" = Option<u64>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
         ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again."),
     ),
     responses((status = 200, description = "One page of tags. A repository that does not exist lists as empty.", body = TagPage)),
@@ -271,7 +281,7 @@ async fn list_tags(
     path = "/api/repositories/{repo}/manifests/{reference}",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"), ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again.")),
+    params(("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, pattern = r"^([A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$", description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"), ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again.")),
     responses((status = 200, description = "The manifest's details.", body = ManifestDetails)),
 )]
 async fn get_manifest(
@@ -296,7 +306,7 @@ async fn get_manifest(
     operation_id = "delete_manifest",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    params(("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, pattern = r"^([A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$", description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
     responses((status = 200, description = "Deleted.", body = DeleteResponse)),
 )]
 async fn repository_delete(
@@ -307,7 +317,7 @@ async fn repository_delete(
 ) -> AppResult<HttpResponse> {
     auth.require_role(|r| r.can_delete())?;
     let RepositoryRoute::Manifest(repo, reference) = route_of(&req, Operation::Delete)? else {
-        return Err(no_endpoint(req.path()));
+        return Err(super::no_such_endpoint(&req));
     };
     let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
     let (response, deleted) = delete::delete_reference(&handle, &repo, &reference).await?;
@@ -323,7 +333,7 @@ async fn repository_delete(
     operation_id = "delete_tags",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("repo" = String, Path, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    params(("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
     request_body(content = BulkDeleteRequest, example = json!({"tags": ["v1", "v2", "pr-123"]})),
     responses((status = 200, description = "One result per requested tag, in request order.", body = BulkDeleteResponse)),
 )]
@@ -332,12 +342,13 @@ async fn repository_post(
     req: HttpRequest,
     auth: AuthUser,
     query: web::Query<RegistryQuery>,
-    body: web::Json<BulkDeleteRequest>,
+    body: JsonBody<BulkDeleteRequest>,
 ) -> AppResult<HttpResponse> {
     auth.require_role(|r| r.can_delete())?;
     let RepositoryRoute::DeleteTags(repo) = route_of(&req, Operation::Bulk)? else {
-        return Err(no_endpoint(req.path()));
+        return Err(super::no_such_endpoint(&req));
     };
+    let body = body.into_inner()?;
     if body.tags.is_empty() || body.tags.len() > MAX_BULK_TAGS {
         return Err(AppError::bad_request(
             "invalid_request",

@@ -217,12 +217,16 @@ pub async fn serve_or_refuse(
     if req.method() == Method::GET || req.method() == Method::HEAD {
         Ok(serve(assets, req).await)
     } else {
-        Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET, HEAD"))
-            .json(shared::ErrorBody::new(
-                "method_not_allowed",
-                format!("{} is not allowed here", req.method()),
-            )))
+        let allowed = super::allowed_methods(req.path());
+        let allow = if allowed.is_empty() {
+            "GET, HEAD".to_string()
+        } else {
+            allowed.join(", ")
+        };
+        Err(crate::error::AppError::MethodNotAllowed {
+            message: format!("{} is not allowed here; use {allow}", req.method()),
+            allow,
+        })
     }
 }
 

@@ -192,7 +192,7 @@ async fn granting_and_revoking_admin_takes_effect_at_once_and_demotion_revokes_s
 }
 
 #[tokio::test]
-async fn admins_cannot_delete_demote_or_lock_themselves() {
+async fn admins_cannot_delete_demote_lock_or_reset_themselves() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let cases = [
@@ -213,6 +213,19 @@ async fn admins_cannot_delete_demote_or_lock_themselves() {
             "/api/admin/users/admin",
             &admin.token,
             &json!({"locked": true}),
+        )
+        .await,
+        // Names are matched case-insensitively and trimmed: no way around the rule.
+        app.post(
+            "/api/admin/users/ADMIN%20/reset-2fa",
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await,
+        app.patch(
+            "/api/admin/users/admin",
+            &admin.token,
+            &json!({"password": "a brand new password"}),
         )
         .await,
     ];

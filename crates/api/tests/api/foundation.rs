@@ -187,6 +187,99 @@ async fn a_post_to_a_page_path_is_a_json_405() {
     assert_eq!(body["error"], "method_not_allowed");
 }
 
+#[tokio::test]
+async fn a_known_path_with_another_method_is_a_405_naming_the_allowed_ones() {
+    let app = spawn_app().await;
+    // Signed in: the session is checked before the shape of a repository path.
+    let admin = app.admin().await;
+    for (method, path, allow) in [
+        ("PUT", "/api/auth/me", "GET, PATCH"),
+        ("TRACE", "/api/admin/users", "GET, POST"),
+        ("PUT", "/api/catalog", "GET"),
+        ("POST", "/api/repositories/team/app/tags", "GET"),
+        (
+            "PUT",
+            "/api/repositories/team/app/manifests/v1",
+            "DELETE, GET",
+        ),
+        ("GET", "/api/repositories/team/app/delete-tags", "POST"),
+        ("POST", "/metrics", "GET"),
+        ("DELETE", "/healthz", "GET, HEAD"),
+    ] {
+        let res = app
+            .http
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&admin.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "method_not_allowed", "{method} {path}");
+    }
+    // A path no method serves stays a 404.
+    let res = app
+        .http
+        .put(app.url("/api/repositories/team/app"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn a_json_array_is_not_accepted_where_an_object_is_expected() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .http
+        .post(app.url("/api/admin/users"))
+        .bearer_auth(&admin.token)
+        .json(&serde_json::json!(["zed", "a long enough password"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    let users: Value = app
+        .get("/api/admin/users", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!users.to_string().contains("zed"), "no user was created");
+}
+
+#[tokio::test]
+async fn a_revoked_session_gets_401_before_any_body_validation() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .http
+        .post(app.url("/api/auth/logout"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    for body in ["{\"role\": 5}", "{not json", "[1, 2]"] {
+        let res = app
+            .http
+            .patch(app.url("/api/admin/users/bob"))
+            .bearer_auth(&admin.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{body}");
+        let json: Value = res.json().await.unwrap();
+        assert_eq!(json["error"], "invalid_token", "{body}");
+    }
+}
+
 fn run_binary(envs: &[(&str, &str)]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_registry-gui"));
