@@ -70,7 +70,12 @@ apt-test:
 
 # Idempotent: a stamp named after the requirements' hash skips pip once they are installed.
 tools-fuzz:
-	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@command -v python3 >/dev/null \
+	  || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-venv; }
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV) 2>/dev/null \
+	  || { rm -rf $(VENV); echo "installing python3-venv"; \
+	       $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv \
+	       && python3 -m venv $(VENV); }
 	@test -e $(FUZZ_STAMP) \
 	  || { echo "installing $$(grep '^schemathesis==' $(FUZZ_REQUIREMENTS)) and its pinned dependencies into .venv"; \
 	       $(VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(FUZZ_REQUIREMENTS) \

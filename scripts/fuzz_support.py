@@ -16,10 +16,6 @@
     fuzz_support.py summary REPORT_DIR              PASS/FAIL figures from schemathesis' reports
 
 Everything talks to loopback addresses only.
-
-Loaded by schemathesis as its hooks file (SCHEMATHESIS_HOOKS=scripts/fuzz_support.py), it also
-keeps the fuzzer from resetting its own password through `PATCH /api/admin/users/{username}`:
-that is allowed, and revokes every session of the user, including the fuzzer's own.
 """
 
 from __future__ import annotations
@@ -461,28 +457,5 @@ def main(argv: list[str]) -> None:
         die(f"unknown command {command!r}\n{__doc__}")
 
 
-# ---- schemathesis hooks ---------------------------------------------------------------------
-
-
-def _register_hooks() -> None:
-    import schemathesis
-
-    own = os.environ.get("FUZZ_USERNAME", "admin").strip().casefold()
-
-    @schemathesis.hook
-    def before_call(context, case, kwargs):
-        # Usernames are matched trimmed and case-insensitively, as the server does.
-        if case.operation.method.upper() != "PATCH" or case.operation.path != "/api/admin/users/{username}":
-            return
-        username = (case.path_parameters or {}).get("username")
-        body = case.body
-        # Path parameters arrive percent-encoded here.
-        if (isinstance(username, str) and urllib.parse.unquote(username).strip().casefold() == own
-                and isinstance(body, dict) and body.get("password") is not None):
-            body.pop("password")
-
-
 if __name__ == "__main__":
     main(sys.argv[1:])
-elif os.environ.get("FUZZ_USERNAME"):
-    _register_hooks()
