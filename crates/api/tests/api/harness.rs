@@ -486,8 +486,7 @@ async fn bulk_seeding_beyond_one_catalog_page_is_listed_whole_through_link_heade
 }
 
 #[tokio::test]
-async fn seeding_a_thousand_distinct_tags_and_two_thousand_repositories_takes_well_under_a_minute()
-{
+async fn seeding_a_thousand_distinct_tags_and_two_thousand_repositories_works() {
     let registry = TestRegistry::start(AuthMode::None).await;
     let seeder = registry.seeder();
 
@@ -507,12 +506,9 @@ async fn seeding_a_thousand_distinct_tags_and_two_thousand_repositories_takes_we
     digests.sort();
     digests.dedup();
     assert_eq!(digests.len(), 1_000);
-    assert!(tags.elapsed < Duration::from_secs(30), "{:?}", tags.elapsed);
-    assert!(
-        repositories.elapsed < Duration::from_secs(30),
-        "{:?}",
-        repositories.elapsed
-    );
+    // How long it took is printed, not asserted: a busy CI machine must not fail a test of
+    // correctness (the figures that matter are measured by `make bench`).
+    assert_eq!(repositories.repositories.len(), 2_000);
 }
 
 #[tokio::test]

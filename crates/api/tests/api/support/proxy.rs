@@ -67,6 +67,10 @@ impl CountingProxy {
                 .default_service(web::to(forward))
         })
         .workers(1)
+        // Under a loaded CI machine a request head can take a while: no 408 from the harness.
+        .client_request_timeout(std::time::Duration::from_secs(120))
+        // Longer than a client's idle pool: a reused connection is never one the server just closed.
+        .keep_alive(std::time::Duration::from_secs(300))
         .disable_signals()
         .listen(listener)
         .expect("listen proxy")

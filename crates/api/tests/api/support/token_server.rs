@@ -99,6 +99,10 @@ impl TokenServer {
                 .route("/token", web::get().to(issue_token))
         })
         .workers(1)
+        // Under a loaded CI machine a request head can take a while: no 408 from the harness.
+        .client_request_timeout(std::time::Duration::from_secs(120))
+        // Longer than a client's idle pool: a reused connection is never one the server just closed.
+        .keep_alive(std::time::Duration::from_secs(300))
         .disable_signals()
         .listen(listener)?
         .run();
