@@ -263,6 +263,11 @@ pub async fn regenerate_backup_codes(
 
 // ---- registries --------------------------------------------------------------------------
 
+/// The server's OpenAPI document, kept as JSON: the reference page reads it generically.
+pub async fn openapi() -> ApiResult<serde_json::Value> {
+    get("/api/openapi.json").await
+}
+
 pub async fn registries() -> ApiResult<RegistryList> {
     get("/api/registries").await
 }

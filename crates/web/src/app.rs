@@ -19,6 +19,7 @@ use crate::components::toast::Toaster;
 use crate::links;
 use crate::pages::admin_registries::RegistriesAdmin;
 use crate::pages::admin_users::UsersAdmin;
+use crate::pages::api_reference::ApiReference;
 use crate::pages::audit_log::AuditLog;
 use crate::pages::browser::Browser;
 use crate::pages::change_password::ForcedPasswordChange;
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users") view=UsersAdmin/>
                         <Route path=path!("/registries") view=RegistriesAdmin/>
                         <Route path=path!("/audit") view=AuditLog/>
+                        <Route path=path!("/api") view=ApiReference/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

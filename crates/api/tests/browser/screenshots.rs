@@ -132,6 +132,16 @@ async fn walk(theme: &str, dir: &Path) {
     b.wait(&tid("audit-row")).await;
     shot("audit-log").await;
 
+    b.goto("/settings/api").await;
+    b.wait(&tid_with("api-op", "data-path", "/api/catalog"))
+        .await;
+    b.click(&format!(
+        "{} summary",
+        tid_with("api-op", "data-path", "/api/catalog")
+    ))
+    .await;
+    shot("api-reference").await;
+
     // The everyday sign-in: the second step asks for the authenticator's code.
     b.click(&tid("logout")).await;
     b.wait(&tid("login-form")).await;

@@ -92,5 +92,24 @@ async fn an_admin_adds_a_viewer_who_signs_in_and_sees_no_delete_buttons_or_admin
     })
     .await;
     assert!(!b.exists(&tid("users-table")).await);
+
+    // Everyone gets the API reference, rendered from the server's own OpenAPI document.
+    b.click(&tid("settings-nav-api")).await;
+    b.wait(&tid_with(
+        "api-op",
+        "data-path",
+        "/api/repositories/{repo}/tags",
+    ))
+    .await;
+    assert!(
+        b.exists(&tid_with("api-group", "data-tag", "admin: users"))
+            .await
+    );
+    b.type_into(&tid("api-filter"), "delete-tags").await;
+    b.until("the filter to leave only the bulk delete", async || {
+        (b.count(&tid("api-op")).await == 1).then_some(())
+    })
+    .await;
+    assert!(b.exists(&tid_with("api-op", "data-method", "POST")).await);
     t.finish().await;
 }

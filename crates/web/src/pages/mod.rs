@@ -1,6 +1,7 @@
 //! One component per route.
 pub mod admin_registries;
 pub mod admin_users;
+pub mod api_reference;
 pub mod audit_log;
 pub mod browser;
 pub mod change_password;

@@ -41,6 +41,7 @@ pub fn SettingsLayout() -> impl IntoView {
             <nav class="settings-nav" aria-label="Settings">
                 <p class="settings-nav-heading">"Account"</p>
                 {link("/settings", "settings-nav-profile", Glyph::User, "Profile & security")}
+                {link("/settings/api", "settings-nav-api", Glyph::Terminal, "API reference")}
                 <Show when=session::is_admin>
                     <p class="settings-nav-heading">"Administration"</p>
                     {link("/settings/users", "settings-nav-users", Glyph::Users, "Users")}
