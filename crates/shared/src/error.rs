@@ -48,7 +48,7 @@ const fn e(code: &'static str, status: u16, meaning: &'static str) -> ErrorCode 
 }
 
 /// Every `error` code the API answers with. This list is the contract published in the OpenAPI
-/// document; the server checks in debug builds that it never sends a code missing here.
+/// document; the server logs an error whenever it sends a code missing here.
 /// A code may appear with two statuses (`registry_host_forbidden`: refused when a registry is
 /// added, or found at request time behind a redirect).
 pub const ERROR_CODES: &[ErrorCode] = &[
