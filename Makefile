@@ -25,7 +25,9 @@ FUZZ_REQUIREMENTS := scripts/requirements-fuzz.txt
 FUZZ_STAMP = $(VENV)/.installed-$(shell sha256sum $(FUZZ_REQUIREMENTS) | cut -c1-16)
 FUZZ_SECONDS ?= 180
 FUZZ_QUICK_SECONDS ?= 40
-BIN ?= target/release/registry-gui
+# Cargo's output directory (CARGO_TARGET_DIR when set, as cargo itself does).
+TARGET := $(or $(CARGO_TARGET_DIR),target)
+BIN ?= $(TARGET)/release/registry-gui
 
 .PHONY: help run test build web api lint fmt clippy unit-test tools tools-web tools-test \
         wasm-target trunk wasm-bindgen wasm-opt apt-test bench screenshots dist fuzz-api clean \
@@ -96,7 +98,7 @@ api:
 build: web api
 
 run: build
-	STATIC_DIR=$(DIST) PORT=$(PORT) ./target/release/registry-gui serve
+	STATIC_DIR=$(DIST) PORT=$(PORT) $(TARGET)/release/registry-gui serve
 
 ## ---- checks --------------------------------------------------------------
 
@@ -118,7 +120,7 @@ test: tools-test tools-fuzz web lint
 	cargo test -p shared -p api -- --test-threads 4
 	cargo test -p web
 	$(MAKE) --no-print-directory check-openapi
-	$(MAKE) --no-print-directory fuzz-api-quick BIN=target/debug/registry-gui
+	$(MAKE) --no-print-directory fuzz-api-quick BIN=$(TARGET)/debug/registry-gui
 
 # docs/openapi.json is the published copy of GET /api/openapi.json (a unit test keeps them equal).
 openapi:
@@ -141,7 +143,7 @@ screenshots: tools-web apt-test web
 # Hostile input against the running API: schemathesis with a signed-in admin, against a real local
 # registry with seeded images. Fails on any 500, response-schema violation or answer slower than 5 s.
 fuzz-api: tools-fuzz apt-test api
-	FUZZ_SECONDS=$(FUZZ_SECONDS) BIN=target/release/registry-gui scripts/fuzz-api
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BIN=$(TARGET)/release/registry-gui scripts/fuzz-api
 
 # The same with a small budget on an already built binary (for `make test`).
 fuzz-api-quick: tools-fuzz apt-test
@@ -152,7 +154,7 @@ VERSION := $(shell awk -F'"' '/^version = / {print $$2; exit}' Cargo.toml)
 DIST_NAME := registry-gui-$(VERSION)-$(shell uname -m)-linux
 dist: build
 	rm -rf target/$(DIST_NAME) && mkdir -p target/$(DIST_NAME)
-	cp target/release/registry-gui README.md target/$(DIST_NAME)/
+	cp $(TARGET)/release/registry-gui README.md target/$(DIST_NAME)/
 	cp -r $(DIST) target/$(DIST_NAME)/dist
 	strip target/$(DIST_NAME)/registry-gui
 	tar -C target -czf target/$(DIST_NAME).tar.gz $(DIST_NAME)
