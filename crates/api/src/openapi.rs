@@ -256,15 +256,23 @@ fn error_response(codes: &[&ErrorCode]) -> RefOr<utoipa::openapi::Response> {
     RefOr::T(response.build())
 }
 
+/// Whether some security requirement of `operation` names a scheme (an empty one means
+/// "optional"). The requirement's fields are private in utoipa, hence the round trip via JSON.
+fn needs_credentials(operation: &Operation) -> bool {
+    serde_json::to_value(&operation.security)
+        .unwrap_or_default()
+        .as_array()
+        .is_some_and(|reqs| {
+            reqs.iter()
+                .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+        })
+}
+
 fn add_errors(path: &str, operation: &mut Operation) {
-    let security = serde_json::to_value(&operation.security).unwrap_or_default();
     let kind = Kind {
         path,
         operation_id: operation.operation_id.as_deref().unwrap_or_default(),
-        signed_in: security.as_array().is_some_and(|reqs| {
-            reqs.iter()
-                .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
-        }),
+        signed_in: needs_credentials(operation),
         has_body: operation.request_body.is_some(),
         has_query: operation
             .parameters
@@ -427,13 +435,7 @@ mod tests {
                 statuses.iter().any(|s| *s == "500"),
                 "{method} {path} does not document 500"
             );
-            let secured = serde_json::to_value(&op.security)
-                .unwrap()
-                .as_array()
-                .is_some_and(|r| {
-                    r.iter()
-                        .any(|r| r.as_object().is_some_and(|o| !o.is_empty()))
-                });
+            let secured = needs_credentials(&op);
             if secured {
                 assert!(
                     statuses.iter().any(|s| *s == "401"),

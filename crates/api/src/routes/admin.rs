@@ -54,6 +54,39 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 ))]
 pub struct Doc;
 
+/// Parameters as the OpenAPI document shows them, each defined once (never constructed: the
+/// handlers extract `web::Path<String>` and [`AuditQuery`]).
+#[allow(dead_code)]
+mod params {
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct Username {
+        /// The user's name.
+        #[param(max_length = 64, example = "alice")]
+        username: String,
+    }
+
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct RegistryName {
+        /// The registry's name.
+        #[param(max_length = 63, example = "local")]
+        name: String,
+    }
+
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct AuditPaging {
+        /// Only events with this action (e.g. `login_failed`, `tag_deleted`).
+        action: Option<String>,
+        /// Events per page (default 100).
+        #[param(minimum = 1, maximum = 1000)]
+        limit: Option<i64>,
+        /// Only events older than this id: the `next_before` of the previous page.
+        before: Option<i64>,
+    }
+}
+
 fn actor(req: &HttpRequest, state: &AppState, admin: &AdminUser) -> Actor {
     Actor {
         user_id: Some(admin.0.user.id),
@@ -112,7 +145,7 @@ async fn create_user(
     path = "/api/admin/users/{username}",
     tag = "admin: users",
     security(("bearerAuth" = [])),
-    params(("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice")),
+    params(params::Username),
     request_body(content = UpdateUserRequest, example = json!({"role": "viewer", "locked": false})),
     responses((status = 200, description = "The updated user.", body = UpdateUserResponse)),
 )]
@@ -143,7 +176,7 @@ async fn update_user(
     path = "/api/admin/users/{username}",
     tag = "admin: users",
     security(("bearerAuth" = [])),
-    params(("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice")),
+    params(params::Username),
     responses((status = 204, description = "Deleted.")),
 )]
 async fn delete_user(
@@ -163,7 +196,7 @@ async fn delete_user(
     path = "/api/admin/users/{username}/reset-2fa",
     tag = "admin: users",
     security(("bearerAuth" = [])),
-    params(("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice")),
+    params(params::Username),
     responses((status = 204, description = "Reset.")),
 )]
 async fn reset_two_factor(
@@ -211,9 +244,7 @@ fn audit_filter(q: &AuditQuery, user: Option<String>) -> AppResult<audit::Filter
     security(("bearerAuth" = [])),
     params(
         ("user" = Option<String>, Query, description = "Only events of this user (as actor or target)."),
-        ("action" = Option<String>, Query, description = "Only events with this action (e.g. `login_failed`, `tag_deleted`)."),
-        ("limit" = Option<i64>, Query, description = "Events per page (default 100).", minimum = 1, maximum = 1000),
-        ("before" = Option<i64>, Query, description = "Only events older than this id: the `next_before` of the previous page."),
+        params::AuditPaging,
     ),
     responses((status = 200, description = "One page of events.", body = AuditPage)),
 )]
@@ -236,10 +267,8 @@ async fn audit_log(
     tag = "admin: users",
     security(("bearerAuth" = [])),
     params(
-        ("username" = String, Path, max_length = 64, description = "The user's name.", example = "alice"),
-        ("action" = Option<String>, Query, description = "Only events with this action (e.g. `login_failed`, `tag_deleted`)."),
-        ("limit" = Option<i64>, Query, description = "Events per page (default 100).", minimum = 1, maximum = 1000),
-        ("before" = Option<i64>, Query, description = "Only events older than this id: the `next_before` of the previous page."),
+        params::Username,
+        params::AuditPaging,
     ),
     responses((status = 200, description = "One page of the user's events.", body = AuditPage)),
 )]
@@ -323,7 +352,7 @@ async fn create_registry(
     path = "/api/admin/registries/{name}",
     tag = "admin: registries",
     security(("bearerAuth" = [])),
-    params(("name" = String, Path, max_length = 63, description = "The registry's name.", example = "local")),
+    params(params::RegistryName),
     request_body(content = UpdateRegistryRequest, example = json!({"read_only": true})),
     responses((status = 200, description = "The updated registry.", body = RegistryResponse)),
 )]
@@ -356,7 +385,7 @@ async fn update_registry(
     path = "/api/admin/registries/{name}",
     tag = "admin: registries",
     security(("bearerAuth" = [])),
-    params(("name" = String, Path, max_length = 63, description = "The registry's name.", example = "local")),
+    params(params::RegistryName),
     responses((status = 204, description = "Removed.")),
 )]
 async fn delete_registry(
@@ -377,7 +406,7 @@ async fn delete_registry(
     path = "/api/admin/registries/{name}/test",
     tag = "admin: registries",
     security(("bearerAuth" = [])),
-    params(("name" = String, Path, max_length = 63, description = "The registry's name.", example = "local")),
+    params(params::RegistryName),
     responses((status = 200, description = "The probe's result.", body = RegistryTestResult)),
 )]
 async fn test_registry(

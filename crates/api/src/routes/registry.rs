@@ -52,6 +52,61 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 ))]
 pub struct Doc;
 
+/// The parameters as the OpenAPI document shows them, each defined once. Never constructed:
+/// the handlers parse the raw path and query strings themselves, so bad input gets our own
+/// error codes.
+#[allow(dead_code)]
+mod params {
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct Repo {
+        /// Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).
+        #[param(
+            pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$",
+            max_length = 255,
+            example = "team/app"
+        )]
+        repo: String,
+    }
+
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct Reference {
+        /// A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).
+        #[param(
+            pattern = r"^([A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$",
+            example = "latest"
+        )]
+        reference: String,
+    }
+
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct Registry {
+        /// The registry to use (its name); default: the caller's default registry.
+        #[param(example = "local")]
+        registry: Option<String>,
+    }
+
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct Refresh {
+        /// Bypass the cache and ask the registry again.
+        refresh: Option<bool>,
+    }
+
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct Paging {
+        /// Page number (default 1).
+        #[param(minimum = 1)]
+        page: Option<u64>,
+        /// Items per page (default 100).
+        #[param(minimum = 1, maximum = 1000)]
+        per_page: Option<u64>,
+    }
+}
+
 /// What a `/repositories/...` path asks for, names validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RepositoryRoute {
@@ -178,7 +233,7 @@ fn route_of(req: &HttpRequest, operation: Operation) -> AppResult<RepositoryRout
     path = "/api/health",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    params(params::Registry),
     responses(
         (status = 200, description = "The registry answers.", body = HealthResponse),
         (status = 503, description = "The registry does not answer (see `error`).", body = HealthResponse),
@@ -206,11 +261,10 @@ async fn health(
     tag = "registries",
     security(("bearerAuth" = [])),
     params(
-        ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"),
+        params::Registry,
         ("q" = Option<String>, Query, description = "Only repositories whose name contains this text (case-insensitive)."),
-        ("page" = Option<u64>, Query, description = "Page number (default 1).", minimum = 1),
-        ("per_page" = Option<u64>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
-        ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again."),
+        params::Paging,
+        params::Refresh,
     ),
     responses((status = 200, description = "One page of repositories.", body = CatalogPage)),
 )]
@@ -250,15 +304,14 @@ async fn repository_get(
     tag = "registries",
     security(("bearerAuth" = [])),
     params(
-        ("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"),
-        ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"),
+        params::Repo,
+        params::Registry,
         ("details" = Option<bool>, Query, description = "Include digest, size, creation time and platforms of each tag on the page."),
         ("sort" = Option<String>, Query, description = "`name` (default), `created` or `size`.", example = "created"),
         ("order" = Option<String>, Query, description = "`asc` or `desc`; default `asc` for names, `desc` otherwise.", example = "desc"),
         ("q" = Option<String>, Query, description = "Only tags containing this text (case-insensitive)."),
-        ("page" = Option<u64>, Query, description = "Page number (default 1).", minimum = 1),
-        ("per_page" = Option<u64>, Query, description = "Items per page (default 100).", minimum = 1, maximum = 1000),
-        ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again."),
+        params::Paging,
+        params::Refresh,
     ),
     responses((status = 200, description = "One page of tags. A repository that does not exist lists as empty.", body = TagPage)),
 )]
@@ -281,7 +334,7 @@ async fn list_tags(
     path = "/api/repositories/{repo}/manifests/{reference}",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, pattern = r"^([A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$", description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local"), ("refresh" = Option<bool>, Query, description = "Bypass the cache and ask the registry again.")),
+    params(params::Repo, params::Reference, params::Registry, params::Refresh),
     responses((status = 200, description = "The manifest's details.", body = ManifestDetails)),
 )]
 async fn get_manifest(
@@ -306,7 +359,7 @@ async fn get_manifest(
     operation_id = "delete_manifest",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("reference" = String, Path, pattern = r"^([A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$", description = "A tag (`v1.2`) or a digest (`sha256:…`, the colon may be percent-encoded).", example = "latest"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    params(params::Repo, params::Reference, params::Registry),
     responses((status = 200, description = "Deleted.", body = DeleteResponse)),
 )]
 async fn repository_delete(
@@ -333,7 +386,7 @@ async fn repository_delete(
     operation_id = "delete_tags",
     tag = "registries",
     security(("bearerAuth" = [])),
-    params(("repo" = String, Path, pattern = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$", max_length = 255, description = "Repository name, namespaces included (`team/app`); the slashes may also be sent percent-encoded (`team%2Fapp`).", example = "team/app"), ("registry" = Option<String>, Query, description = "The registry to use (its name); default: the caller's default registry.", example = "local")),
+    params(params::Repo, params::Registry),
     request_body(content = BulkDeleteRequest, example = json!({"tags": ["v1", "v2", "pr-123"]})),
     responses((status = 200, description = "One result per requested tag, in request order.", body = BulkDeleteResponse)),
 )]
