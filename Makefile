@@ -117,7 +117,8 @@ unit-test:
 # The last two steps use what the cargo tests built: the OpenAPI copy the unit tests keep current,
 # and the debug server binary for a short schemathesis run.
 test: tools-test tools-fuzz web lint
-	cargo test -p shared -p api -- --test-threads 4
+	cargo test -p shared -p api --lib --bins --test api --test browser -- --test-threads 4
+	cargo test -p api --test timing -- --test-threads 1
 	cargo test -p web
 	$(MAKE) --no-print-directory check-openapi
 	$(MAKE) --no-print-directory fuzz-api-quick BIN=$(TARGET)/debug/registry-gui

@@ -5,9 +5,11 @@ use crate::auth::password::PasswordHasher;
 use crate::config::{BootstrapRegistry, DEFAULT_ADMIN_PASSWORD};
 use crate::crypto::SecretCipher;
 use crate::secret::Secret;
-use crate::storage::{registries, settings, users};
+use crate::storage::{backup_codes, registries, settings, users};
 
-const JWT_SECRET_KEY: &str = "jwt_secret";
+/// Where versions before encryption at rest kept the generated secret, in clear.
+const CLEAR_JWT_SECRET_KEY: &str = "jwt_secret";
+const JWT_SECRET_KEY: &str = "jwt_secret_encrypted";
 
 /// With no users at all, creates `admin` with `password`. Flags it for a forced change when the
 /// password is the built-in default.
@@ -37,31 +39,79 @@ pub async fn ensure_first_admin(
     Ok(())
 }
 
-/// Warns while an admin still signs in with the built-in default password.
-pub async fn warn_about_default_password(pool: &SqlitePool) -> anyhow::Result<()> {
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND must_change_password = 1",
+/// Warns while an admin's password is the built-in default (not merely flagged for a change:
+/// an admin-set password also forces a change, and that is no reason to warn).
+pub async fn warn_about_default_password(
+    pool: &SqlitePool,
+    hasher: &PasswordHasher,
+) -> anyhow::Result<()> {
+    let hashes: Vec<String> = sqlx::query_scalar(
+        "SELECT password_hash FROM users WHERE role = 'admin' AND must_change_password = 1",
     )
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
-    if pending > 0 {
-        tracing::warn!(
-            "an administrator account still uses the default password {DEFAULT_ADMIN_PASSWORD:?}: \
-             sign in and change it now (set ADMIN_PASSWORD before the first start to avoid this)"
-        );
+    for hash in hashes {
+        if hasher.verify(DEFAULT_ADMIN_PASSWORD, Some(&hash)).await? {
+            tracing::warn!(
+                "an administrator account still uses the default password {DEFAULT_ADMIN_PASSWORD:?}: \
+                 sign in and change it now (set ADMIN_PASSWORD before the first start to avoid this)"
+            );
+            break;
+        }
     }
     Ok(())
 }
 
 /// The HS256 secret: `JWT_SECRET` when set, else one generated once (48 random bytes) and kept
-/// in the settings table so restarts keep sessions valid.
-pub async fn jwt_secret(pool: &SqlitePool, configured: Option<&Secret>) -> anyhow::Result<Secret> {
+/// encrypted in the settings table, so restarts and replicas share it and a copy of the database
+/// alone cannot sign a token. A clear secret left by an older version is discarded (a new one is
+/// generated): it may sit in old copies of the database.
+pub async fn jwt_secret(
+    pool: &SqlitePool,
+    cipher: &SecretCipher,
+    configured: Option<&Secret>,
+) -> anyhow::Result<Secret> {
+    if settings::delete(pool, CLEAR_JWT_SECRET_KEY).await? {
+        tracing::info!("discarded the JWT secret stored in clear by an older version");
+    }
     if let Some(secret) = configured {
         return Ok(secret.clone());
     }
-    let generated = crate::auth::random_token(48);
+    let generated = cipher.encrypt(&crate::auth::random_token(48))?;
     let stored = settings::get_or_insert(pool, JWT_SECRET_KEY, &generated).await?;
-    Ok(Secret::new(stored))
+    Ok(Secret::new(cipher.decrypt(&stored)?))
+}
+
+/// Encrypts the TOTP secrets and wraps the backup-code hashes that older versions stored in
+/// clear, in one transaction, then checkpoints the WAL so the clear values leave it too. Old
+/// backup codes keep working (see `auth::backup_codes`).
+pub async fn protect_secrets(pool: &SqlitePool, cipher: &SecretCipher) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let clear = users::with_clear_totp_secret(&mut tx).await?;
+    for (id, secret) in &clear {
+        users::store_encrypted_totp_secret(&mut tx, *id, &cipher.encrypt(secret)?).await?;
+    }
+    let unkeyed = backup_codes::unkeyed(&mut tx).await?;
+    for row in &unkeyed {
+        backup_codes::store_keyed(
+            &mut tx,
+            row.id,
+            &crate::auth::backup_codes::wrap(cipher, &row.code_hash),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if !clear.is_empty() || !unkeyed.is_empty() {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+        tracing::info!(
+            totp_secrets = clear.len(),
+            backup_codes = unkeyed.len(),
+            "encrypted secrets stored in clear by an older version"
+        );
+    }
+    Ok(())
 }
 
 /// Creates or updates the registry configured through `REGISTRY_*`.
@@ -91,4 +141,23 @@ pub async fn bootstrap_registry(
     )
     .await?;
     Ok(())
+}
+
+/// One encrypted value of the database, to check that a key fits it (`restore`). A backup
+/// from an older version may lack some of the tables or columns: those are skipped.
+pub async fn encrypted_sample(pool: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
+    let queries = [
+        "SELECT value FROM settings WHERE key = 'jwt_secret_encrypted'",
+        "SELECT totp_secret_encrypted FROM users WHERE totp_secret_encrypted IS NOT NULL LIMIT 1",
+        "SELECT password_encrypted FROM registries WHERE password_encrypted IS NOT NULL LIMIT 1",
+    ];
+    for query in queries {
+        if let Ok(Some(value)) = sqlx::query_scalar::<_, String>(query)
+            .fetch_optional(pool)
+            .await
+        {
+            return Ok(Some(value));
+        }
+    }
+    Ok(None)
 }

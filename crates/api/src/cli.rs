@@ -11,9 +11,7 @@ use sqlx::SqlitePool;
 
 use crate::admin::{self, Actor};
 use crate::auth::password::PasswordHasher;
-use crate::config::{
-    Command, ConfigError, DatabaseArgs, RegistryCommand, ThrottleSettings, UserCommand,
-};
+use crate::config::{Command, ConfigError, DatabaseArgs, RegistryCommand, UserCommand};
 use crate::crypto::SecretCipher;
 use crate::db_lock::DatabaseLock;
 use crate::error::AppError;
@@ -60,9 +58,15 @@ pub async fn run(command: Command) -> ExitCode {
     }
 }
 
+/// Opens and migrates the database like `serve` does, secrets at rest included.
 async fn open(db: &DatabaseArgs) -> Result<SqlitePool, CliError> {
     let settings = db.settings()?;
-    Ok(crate::db::connect(&settings.path).await?)
+    let pool = crate::db::connect(&settings.path).await?;
+    let cipher = crate::crypto::SecretCipher::load(&settings)?;
+    crate::bootstrap::protect_secrets(&pool, &cipher)
+        .await
+        .map_err(|e| CliError::Refused(format!("{e:#}")))?;
+    Ok(pool)
 }
 
 fn bcrypt_cost() -> Result<u32, CliError> {
@@ -87,14 +91,6 @@ fn parse_role(raw: &str) -> Result<Role, CliError> {
     })
 }
 
-fn throttle_defaults() -> ThrottleSettings {
-    ThrottleSettings {
-        window_secs: 900,
-        max_failures_per_user: 5,
-        max_failures_per_ip: 20,
-    }
-}
-
 async fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
         Command::Serve(_) => Err(CliError::Usage("serve is not a CLI command".into())),
@@ -116,9 +112,10 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
 async fn user(cmd: UserCommand) -> Result<(), CliError> {
     let actor = Actor::cli();
     match cmd {
-        UserCommand::List { json, db } => {
+        UserCommand::List { json, db, throttle } => {
+            let throttle = throttle.settings()?;
             let pool = open(&db).await?;
-            let users = admin::users::list(&pool, &throttle_defaults()).await?;
+            let users = admin::users::list(&pool, &throttle).await?;
             if json {
                 println!(
                     "{}",
@@ -154,14 +151,16 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
             password,
             role,
             db,
+            throttle,
         } => {
+            let throttle = throttle.settings()?;
             let role = parse_role(&role)?;
             let pool = open(&db).await?;
             let hasher = PasswordHasher::new(bcrypt_cost()?).await?;
             let created = admin::users::create(
                 &pool,
                 &hasher,
-                &throttle_defaults(),
+                &throttle,
                 &actor,
                 &CreateUserRequest {
                     username: name,
@@ -320,18 +319,27 @@ async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
     }
     let pool = open(db).await?;
     let target = file.to_string_lossy().to_string();
+    // VACUUM INTO accepts an empty file: create it private first, so the copy is never readable
+    // by others, not even for a moment.
+    crate::db::create_private_file(file)
+        .map_err(|e| CliError::Refused(format!("cannot create {}: {e}", file.display())))?;
     sqlx::query("VACUUM INTO ?")
         .bind(&target)
         .execute(&pool)
         .await
-        .map_err(|e| CliError::Refused(format!("backup to {} failed: {e}", file.display())))?;
+        .map_err(|e| {
+            let _ = std::fs::remove_file(file);
+            CliError::Refused(format!("backup to {} failed: {e}", file.display()))
+        })?;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     println!("backup written to {} ({size} bytes)", file.display());
     let key = crate::crypto::key_file_for(&db.settings()?.path);
     if key.exists() && db.secret_key.is_none() {
         println!(
-            "note: registry passwords are encrypted with {}; keep a copy of it with the backup",
-            key.display()
+            "note: the backup's secrets are encrypted with {}; keep a copy of it apart from the \
+             backup (restore takes it from {} when present)",
+            key.display(),
+            crate::crypto::key_file_for(file).display()
         );
     }
     Ok(())
@@ -372,15 +380,27 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
             file.display()
         ))
     })?;
-    check.close().await;
     if has_users.is_none() {
+        check.close().await;
         return Err(CliError::Refused(format!(
             "{} is not a registry-gui backup",
             file.display()
         )));
     }
+    let sample = crate::bootstrap::encrypted_sample(&check)
+        .await
+        .map_err(|e| CliError::Refused(format!("cannot read {}: {e}", file.display())))?;
+    check.close().await;
+    ensure_backup_key_fits(&settings, file, sample.as_deref())?;
     let staged = settings.path.with_extension("restore-tmp");
-    std::fs::copy(file, &staged)
+    let _ = std::fs::remove_file(&staged);
+    crate::db::create_private_file(&staged)
+        .and_then(|()| {
+            std::io::copy(
+                &mut std::fs::File::open(file)?,
+                &mut std::fs::OpenOptions::new().write(true).open(&staged)?,
+            )
+        })
         .map_err(|e| CliError::Refused(format!("cannot copy the backup: {e}")))?;
     for suffix in ["-wal", "-shm"] {
         let mut p = settings.path.clone().into_os_string();
@@ -389,14 +409,60 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
     }
     std::fs::rename(&staged, &settings.path)
         .map_err(|e| CliError::Refused(format!("cannot replace the database: {e}")))?;
-    // Bring the schema up to date in case the backup is older than this binary.
-    let pool = crate::db::connect(&settings.path).await?;
+    // Bring the schema up to date in case the backup is older than this binary, and end every
+    // session and pending sign-in step it holds: sessions issued before the restore must not
+    // come back with it.
+    let pool = open(db).await?;
+    crate::storage::sessions::end_all(&pool)
+        .await
+        .map_err(|e| CliError::Refused(format!("cannot end the restored sessions: {e}")))?;
     pool.close().await;
     println!(
         "restored {} from {}",
         settings.path.display(),
         file.display()
     );
+    Ok(())
+}
+
+/// The secrets in a backup are encrypted with the key of the server that wrote it: `SECRET_KEY`
+/// or its key file. Restoring where that key is missing would leave them unreadable, so this
+/// refuses before anything is replaced. Without `SECRET_KEY` and without a key file at the
+/// target, a key file next to the backup (`<backup>.key`) is taken along.
+fn ensure_backup_key_fits(
+    settings: &crate::config::DatabaseSettings,
+    backup: &Path,
+    sample: Option<&str>,
+) -> Result<(), CliError> {
+    let target_key = crate::crypto::key_file_for(&settings.path);
+    let backup_key = crate::crypto::key_file_for(backup);
+    if settings.secret_key.is_none() && !target_key.exists() {
+        if backup_key.is_file() {
+            let key = std::fs::read(&backup_key).map_err(|e| {
+                CliError::Refused(format!("cannot read {}: {e}", backup_key.display()))
+            })?;
+            crate::crypto::write_private_file(&target_key, &key).map_err(|e| {
+                CliError::Refused(format!("cannot write {}: {e}", target_key.display()))
+            })?;
+        } else if sample.is_some() {
+            return Err(CliError::Refused(format!(
+                "the backup's secrets are encrypted with the key of the server that wrote it; \
+                 copy that key file to {} (or {}), or set SECRET_KEY, then restore again",
+                target_key.display(),
+                backup_key.display()
+            )));
+        }
+    }
+    if let Some(sample) = sample {
+        let cipher = crate::crypto::SecretCipher::load(settings)?;
+        if cipher.decrypt(sample).is_err() {
+            return Err(CliError::Refused(
+                "the backup's secrets were encrypted with another key than this database's \
+                 SECRET_KEY or key file; nothing was changed"
+                    .into(),
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -79,6 +79,8 @@ pub enum UserCommand {
         json: bool,
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        throttle: ThrottleArgs,
     },
     /// Create a user (a password is generated and printed when none is given).
     Create {
@@ -89,6 +91,8 @@ pub enum UserCommand {
         role: String,
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        throttle: ThrottleArgs,
     },
     /// Delete a user.
     Delete {
@@ -160,6 +164,52 @@ pub enum RegistryCommand {
     },
 }
 
+/// The sign-in throttle, read by `serve` and by the CLI commands that show throttle state.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ThrottleArgs {
+    #[arg(long, env = "LOGIN_THROTTLE_WINDOW_SECS")]
+    pub login_throttle_window_secs: Option<String>,
+    /// Failures for one user from one address, per window.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER")]
+    pub login_max_failures_per_user: Option<String>,
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_IP")]
+    pub login_max_failures_per_ip: Option<String>,
+    /// Failures for one user from all addresses together, per window.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER_TOTAL")]
+    pub login_max_failures_per_user_total: Option<String>,
+}
+
+impl ThrottleArgs {
+    pub fn settings(&self) -> Result<ThrottleSettings, ConfigError> {
+        Ok(ThrottleSettings {
+            window_secs: parse_range(
+                "LOGIN_THROTTLE_WINDOW_SECS",
+                self.login_throttle_window_secs.as_deref(),
+                900,
+                1..=86_400 * 30,
+            )?,
+            max_failures_per_user: parse_range(
+                "LOGIN_MAX_FAILURES_PER_USER",
+                self.login_max_failures_per_user.as_deref(),
+                5,
+                1..=1_000_000,
+            )?,
+            max_failures_per_ip: parse_range(
+                "LOGIN_MAX_FAILURES_PER_IP",
+                self.login_max_failures_per_ip.as_deref(),
+                20,
+                1..=1_000_000,
+            )?,
+            max_failures_per_user_total: parse_range(
+                "LOGIN_MAX_FAILURES_PER_USER_TOTAL",
+                self.login_max_failures_per_user_total.as_deref(),
+                50,
+                1..=1_000_000,
+            )?,
+        })
+    }
+}
+
 /// The flags of `serve`; each falls back to its environment variable.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
@@ -196,12 +246,11 @@ pub struct ServeArgs {
     pub admin_password: Option<String>,
     #[arg(long, env = "BCRYPT_COST")]
     pub bcrypt_cost: Option<String>,
-    #[arg(long, env = "LOGIN_THROTTLE_WINDOW_SECS")]
-    pub login_throttle_window_secs: Option<String>,
-    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER")]
-    pub login_max_failures_per_user: Option<String>,
-    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_IP")]
-    pub login_max_failures_per_ip: Option<String>,
+    #[command(flatten)]
+    pub throttle: ThrottleArgs,
+    /// Audit events older than this many days are deleted (at start-up and hourly).
+    #[arg(long, env = "AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<String>,
     /// Comma-separated proxy addresses whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
@@ -274,8 +323,11 @@ pub struct BootstrapRegistry {
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleSettings {
     pub window_secs: i64,
+    /// Failures per (user, client address): one address cannot lock the user out elsewhere.
     pub max_failures_per_user: i64,
     pub max_failures_per_ip: i64,
+    /// Failures per user across every address (distributed guessing).
+    pub max_failures_per_user_total: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -302,6 +354,7 @@ pub struct Settings {
     pub admin_password: Secret,
     pub bcrypt_cost: u32,
     pub throttle: ThrottleSettings,
+    pub audit_retention_days: i64,
     pub trusted_proxies: Vec<IpAddr>,
     pub registry_client: RegistryClientSettings,
     pub log_format: LogFormat,
@@ -420,7 +473,8 @@ fn default_static_dir() -> PathBuf {
 impl ServeArgs {
     /// Validates every value; the first bad one is reported.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
-        let host = non_empty(self.host.clone()).unwrap_or_else(|| "0.0.0.0".into());
+        // Loopback unless told otherwise: a first start must not expose the default admin password.
+        let host = non_empty(self.host.clone()).unwrap_or_else(|| "127.0.0.1".into());
         let port = parse_num(
             "PORT",
             self.port.as_deref(),
@@ -501,26 +555,13 @@ impl ServeArgs {
                     .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.into()),
             ),
             bcrypt_cost: parse_range("BCRYPT_COST", self.bcrypt_cost.as_deref(), 12, 4..=31)?,
-            throttle: ThrottleSettings {
-                window_secs: parse_range(
-                    "LOGIN_THROTTLE_WINDOW_SECS",
-                    self.login_throttle_window_secs.as_deref(),
-                    900,
-                    1..=86_400 * 30,
-                )?,
-                max_failures_per_user: parse_range(
-                    "LOGIN_MAX_FAILURES_PER_USER",
-                    self.login_max_failures_per_user.as_deref(),
-                    5,
-                    1..=1_000_000,
-                )?,
-                max_failures_per_ip: parse_range(
-                    "LOGIN_MAX_FAILURES_PER_IP",
-                    self.login_max_failures_per_ip.as_deref(),
-                    20,
-                    1..=1_000_000,
-                )?,
-            },
+            throttle: self.throttle.settings()?,
+            audit_retention_days: parse_range(
+                "AUDIT_RETENTION_DAYS",
+                self.audit_retention_days.as_deref(),
+                365,
+                1..=36_500,
+            )?,
             trusted_proxies,
             registry_client: RegistryClientSettings {
                 timeout: Duration::from_secs(parse_range(
@@ -602,7 +643,7 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_values() {
         let s = args().settings().unwrap();
-        assert_eq!(s.host, "0.0.0.0");
+        assert_eq!(s.host, "127.0.0.1");
         assert_eq!(s.port, 12000);
         assert_eq!(s.database.path, PathBuf::from("data/registry-gui.db"));
         assert_eq!(s.registry.url.as_str(), "http://localhost:5000/");

@@ -1,5 +1,7 @@
-//! Encryption at rest for registry credentials: AES-256-GCM under a key from `SECRET_KEY`
-//! (hashed to 32 bytes) or from a generated key file next to the database (mode 0600).
+//! Encryption at rest for registry credentials, TOTP secrets and the generated JWT secret:
+//! AES-256-GCM under a key from `SECRET_KEY` (hashed to 32 bytes) or from a generated key file
+//! next to the database (mode 0600). The same key, through a derived subkey, keys the hashes of
+//! backup codes, so a copy of the database alone is not enough to test guesses offline.
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -12,6 +14,8 @@ use crate::config::{ConfigError, DatabaseSettings};
 #[derive(Clone)]
 pub struct SecretCipher {
     cipher: Aes256Gcm,
+    /// HMAC-SHA256 key for [`SecretCipher::keyed_hash`], derived from the encryption key.
+    mac_key: [u8; 32],
 }
 
 const NONCE_LEN: usize = 12;
@@ -26,9 +30,24 @@ pub fn key_file_for(db_path: &Path) -> PathBuf {
 
 impl SecretCipher {
     pub fn from_key(key: &[u8; 32]) -> Self {
+        use sha2::Digest as _;
+        let mut derive = sha2::Sha256::new();
+        derive.update(b"registry-gui keyed-hash v1\0");
+        derive.update(key);
         Self {
             cipher: Aes256Gcm::new(key.into()),
+            mac_key: derive.finalize().into(),
         }
+    }
+
+    /// Hex HMAC-SHA256 of `input` under the derived key: for values that are looked up (backup
+    /// codes), where encryption with a random nonce would not do.
+    pub fn keyed_hash(&self, input: &str) -> String {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.mac_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(input.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The cipher for this database: `SECRET_KEY` when set, else the key file (created with
@@ -90,13 +109,15 @@ impl SecretCipher {
             .cipher
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| {
-                anyhow::anyhow!("cannot decrypt a stored registry password: was SECRET_KEY or the key file changed?")
+                anyhow::anyhow!(
+                    "cannot decrypt a stored secret: was SECRET_KEY or the key file changed?"
+                )
             })?;
         Ok(String::from_utf8(plain)?)
     }
 }
 
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -123,6 +144,16 @@ mod tests {
         assert_ne!(a, b);
         assert!(!a.contains("s3cret"));
         assert_eq!(c.decrypt(&a).unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_the_key() {
+        let a = SecretCipher::from_key(&[1u8; 32]);
+        let b = SecretCipher::from_key(&[2u8; 32]);
+        assert_eq!(a.keyed_hash("x"), a.keyed_hash("x"));
+        assert_ne!(a.keyed_hash("x"), b.keyed_hash("x"));
+        assert_ne!(a.keyed_hash("x"), a.keyed_hash("y"));
+        assert_eq!(a.keyed_hash("x").len(), 64);
     }
 
     #[test]

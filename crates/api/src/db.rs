@@ -1,5 +1,5 @@
 //! The SQLite pool: created once at start-up, migrations applied.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,20 +23,17 @@ pub async fn connect(path: &Path) -> Result<SqlitePool, ConfigError> {
 }
 
 /// Opens without migrating (used by `restore`, which replaces the file).
+///
+/// The database and its `-wal`/`-shm` files are private to the server's user (0600; SQLite
+/// gives the side files the mode of the database file), and a folder the server creates for it
+/// is 0700: they hold password hashes and encrypted secrets.
 pub async fn open(path: &Path) -> Result<SqlitePool, ConfigError> {
     let db_err = |message: String| ConfigError::new("DATABASE_URL", message);
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let dir = dir.to_path_buf();
-        let created = tokio::task::spawn_blocking(move || std::fs::create_dir_all(&dir))
-            .await
-            .map_err(|e| db_err(e.to_string()))?;
-        created.map_err(|e| {
-            db_err(format!(
-                "cannot create directory {}: {e}",
-                path.parent().unwrap_or(path).display()
-            ))
-        })?;
-    }
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || prepare_private_files(&owned))
+        .await
+        .map_err(|e| db_err(e.to_string()))?
+        .map_err(db_err)?;
     let options = SqliteConnectOptions::from_str("sqlite:")
         .map_err(|e| db_err(e.to_string()))?
         .filename(path)
@@ -44,7 +41,10 @@ pub async fn open(path: &Path) -> Result<SqlitePool, ConfigError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // Deleted secrets (a replaced TOTP secret, a used login step) are overwritten, not left
+        // in free pages of the file.
+        .pragma("secure_delete", "on");
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)
@@ -52,7 +52,75 @@ pub async fn open(path: &Path) -> Result<SqlitePool, ConfigError> {
         .connect_with(options)
         .await
         .map_err(|e| db_err(format!("cannot open {}: {e}", path.display())))?;
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || restrict_existing(&owned))
+        .await
+        .map_err(|e| db_err(e.to_string()))?
+        .map_err(db_err)?;
     Ok(pool)
+}
+
+/// The database file, its SQLite side files and its key file.
+pub fn related_files(path: &Path) -> Vec<PathBuf> {
+    let mut files = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        files.push(PathBuf::from(p));
+    }
+    files.push(crate::crypto::key_file_for(path));
+    files
+}
+
+/// Creates the folder (0700) and an empty database file (0600) when missing.
+fn prepare_private_files(path: &Path) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt as _;
+                builder.mode(0o700);
+            }
+            builder
+                .create(dir)
+                .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
+        }
+    }
+    if !path.exists() {
+        create_private_file(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    }
+    restrict_existing(path)
+}
+
+/// An empty file only the owner can read and write (`create_new`: never an existing file).
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
+}
+
+/// Takes group and other permissions away from the files of an existing database (older
+/// versions created them 0644).
+fn restrict_existing(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    for file in related_files(path) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("cannot make {} private: {e}", file.display()))?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {

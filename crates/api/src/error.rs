@@ -35,6 +35,9 @@ pub enum AppError {
     /// 429 with `Retry-After`.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// 503 with `Retry-After`: too many password checks in flight (from this client or in all).
+    #[error("the server is busy checking other sign-ins; retry in {retry_after_secs} s")]
+    ServerBusy { retry_after_secs: u64 },
     /// An upstream registry failed; `status` is 502, 503 or 504.
     #[error("{message}")]
     Upstream {
@@ -114,6 +117,7 @@ impl AppError {
             | AppError::Upstream { code, .. }
             | AppError::Rejected { code, .. } => code,
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::ServerBusy { .. } => "server_busy",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Internal(_) => "internal_error",
         }
@@ -155,6 +159,7 @@ impl ResponseError for AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::ServerBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Upstream { status, .. } | AppError::Rejected { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -180,7 +185,9 @@ impl ResponseError for AppError {
         if let AppError::MethodNotAllowed { allow, .. } = self {
             res.insert_header((header::ALLOW, allow.as_str()));
         }
-        if let AppError::TooManyAttempts { retry_after_secs } = self {
+        if let AppError::TooManyAttempts { retry_after_secs }
+        | AppError::ServerBusy { retry_after_secs } = self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         res.json(self.body())

@@ -47,10 +47,21 @@ impl Application {
             .await
             .map_err(anyhow::Error::from)??;
 
+        bootstrap::protect_secrets(&pool, &cipher).await?;
+        let pruned = storage::audit::prune_older_than(&pool, settings.audit_retention_days)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if pruned > 0 {
+            tracing::info!(
+                events = pruned,
+                "pruned audit events past AUDIT_RETENTION_DAYS"
+            );
+        }
         bootstrap::ensure_first_admin(&pool, &hasher, &settings.admin_password).await?;
-        bootstrap::warn_about_default_password(&pool).await?;
+        bootstrap::warn_about_default_password(&pool, &hasher).await?;
         bootstrap::bootstrap_registry(&pool, &cipher, &settings.registry).await?;
-        let jwt_secret = bootstrap::jwt_secret(&pool, settings.jwt_secret.as_ref()).await?;
+        let jwt_secret =
+            bootstrap::jwt_secret(&pool, &cipher, settings.jwt_secret.as_ref()).await?;
         let jwt = JwtKeys::new(jwt_secret.expose(), settings.jwt_expiry_hours);
 
         let static_dir = settings.static_dir.clone();
@@ -152,9 +163,12 @@ fn build_server(
     Ok(server)
 }
 
-/// Expired login steps, revocations and throttle records are deleted now and then.
+/// Expired login steps, sessions and throttle records, and audit events past
+/// `AUDIT_RETENTION_DAYS`, are deleted at start-up and then hourly.
 async fn prune_periodically(state: web::Data<AppState>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    // Start-up has pruned already (before listening): the first round is an hour later.
+    let hour = Duration::from_secs(3600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
     loop {
         tick.tick().await;
         let window = state.settings.throttle.window_secs;
@@ -162,6 +176,16 @@ async fn prune_periodically(state: web::Data<AppState>) {
             storage::challenges::prune_expired(&state.pool).await?;
             storage::sessions::prune_expired(&state.pool).await?;
             storage::throttle::prune(&state.pool, window).await?;
+            storage::throttle::prune_notices(&state.pool).await?;
+            let pruned =
+                storage::audit::prune_older_than(&state.pool, state.settings.audit_retention_days)
+                    .await?;
+            if pruned > 0 {
+                tracing::info!(
+                    events = pruned,
+                    "pruned audit events past AUDIT_RETENTION_DAYS"
+                );
+            }
             Ok::<_, sqlx::Error>(())
         }
         .await;

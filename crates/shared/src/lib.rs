@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod password_policy;
 pub mod registry;
 
 pub use error::ErrorBody;

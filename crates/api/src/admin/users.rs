@@ -9,7 +9,7 @@ use crate::config::ThrottleSettings;
 use crate::domain::{Password, Username};
 use crate::error::{AppError, AppResult};
 use crate::storage::users::{self, UserRow};
-use crate::storage::{backup_codes, throttle};
+use crate::storage::{backup_codes, sessions, throttle};
 
 pub fn user_not_found(name: &str) -> AppError {
     AppError::not_found("user_not_found", format!("there is no user named {name:?}"))
@@ -69,7 +69,7 @@ pub async fn to_admin_user(
         pool,
         &u.username,
         throttle_settings.window_secs,
-        throttle_settings.max_failures_per_user,
+        throttle_settings.max_failures_per_user_total,
     )
     .await?;
     Ok(AdminUser {
@@ -86,7 +86,7 @@ pub async fn to_admin_user(
         locked: u.locked,
         active: !u.locked && locked_until.is_none(),
         must_change_password: u.must_change_password,
-        active_sessions: u.sessions_issued,
+        active_sessions: sessions::count_for_user(pool, u.id).await?,
     })
 }
 

@@ -1,7 +1,12 @@
 //! Backup codes: 10 single-use codes of 60 random bits each, like `k7pm-x3qa-9fzd`.
 //!
-//! They are stored as SHA-256 hashes: at 60 bits of entropy a fast hash is not the weak
-//! point, and verifying a code stays cheap (bcrypt over 10 codes would cost seconds).
+//! They are stored as keyed hashes: HMAC-SHA256, under a key derived from the server's secret
+//! key, of the code's SHA-256. At 60 bits of entropy a fast hash is not the weak point and
+//! verifying stays cheap (bcrypt over 10 codes would cost seconds); the key means a copy of the
+//! database alone does not let anyone test guesses offline. Hashing the SHA-256 (not the code)
+//! lets start-up wrap the plain SHA-256 hashes of older databases in place.
+
+use crate::crypto::SecretCipher;
 
 pub const COUNT: usize = 10;
 const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789"; // 31 symbols minus look-alikes
@@ -40,8 +45,19 @@ pub fn looks_like_backup_code(code: &str) -> bool {
     n.len() == GROUPS * GROUP_LEN && n.bytes().all(|b| ALPHABET.contains(&b))
 }
 
-pub fn hash(code: &str) -> String {
+/// The plain SHA-256 that older databases stored.
+pub fn unkeyed_hash(code: &str) -> String {
     super::sha256_hex(&normalize(code))
+}
+
+/// What is stored: the keyed hash of [`unkeyed_hash`].
+pub fn hash(cipher: &SecretCipher, code: &str) -> String {
+    wrap(cipher, &unkeyed_hash(code))
+}
+
+/// Turns a stored plain SHA-256 into the keyed hash of the same code.
+pub fn wrap(cipher: &SecretCipher, unkeyed: &str) -> String {
+    cipher.keyed_hash(unkeyed)
 }
 
 #[cfg(test)]
@@ -62,8 +78,19 @@ mod tests {
 
     #[test]
     fn codes_match_regardless_of_case_and_separators() {
-        assert_eq!(hash("k7pm-x3qa-9fzd"), hash("K7PM X3QA 9FZD"));
-        assert_ne!(hash("k7pm-x3qa-9fzd"), hash("k7pm-x3qa-9fze"));
+        let c = SecretCipher::from_key(&[3u8; 32]);
+        assert_eq!(hash(&c, "k7pm-x3qa-9fzd"), hash(&c, "K7PM X3QA 9FZD"));
+        assert_ne!(hash(&c, "k7pm-x3qa-9fzd"), hash(&c, "k7pm-x3qa-9fze"));
+    }
+
+    #[test]
+    fn a_wrapped_old_hash_equals_the_keyed_hash_of_the_code() {
+        let c = SecretCipher::from_key(&[3u8; 32]);
+        let old = unkeyed_hash("k7pm-x3qa-9fzd");
+        assert_eq!(wrap(&c, &old), hash(&c, "k7pm-x3qa-9fzd"));
+        assert_ne!(hash(&c, "k7pm-x3qa-9fzd"), old);
+        let other = SecretCipher::from_key(&[4u8; 32]);
+        assert_ne!(hash(&other, "k7pm-x3qa-9fzd"), hash(&c, "k7pm-x3qa-9fzd"));
     }
 
     #[test]

@@ -59,7 +59,9 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
         .decode(token)
         .ok_or_else(AppError::invalid_token)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| AppError::invalid_token())?;
-    if sessions::is_revoked(&state.pool, &claims.jti).await? {
+    // Only sessions this server issued and has not ended: a token minted with a leaked signing
+    // key, a logged-out token and one from before a restore are all refused here.
+    if !sessions::is_live(&state.pool, &claims.jti, user_id).await? {
         return Err(AppError::invalid_token());
     }
     let user = users::find_by_id(&state.pool, user_id)

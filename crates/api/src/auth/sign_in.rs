@@ -1,21 +1,29 @@
 //! The sign-in flow and account self-service. Handlers call these; tests can too.
+//!
+//! Every limit is claimed before the password or code is checked (see `storage::throttle` and
+//! `challenges::claim_attempt`), and everything that completes a step — consuming the login
+//! token, using the code, issuing the session — happens in one transaction that starts with a
+//! write, so a lost race changes nothing.
 use shared::auth::{
     BackupCodesResponse, ChangePasswordRequest, LoginRequest, LoginResponse, SessionResponse,
     UserProfile, VerifyTwoFactorRequest,
 };
+use sqlx::{Sqlite, Transaction};
 
 use super::{backup_codes, random_token, sha256_hex, totp, AuthUser};
 use crate::config::DEFAULT_ADMIN_PASSWORD;
+use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
 use crate::domain::Password;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::challenges::{self, Purpose};
+use crate::storage::throttle::{self, Claim, Scope};
 use crate::storage::users::UserRow;
-use crate::storage::{audit, backup_codes as codes_table, throttle, to_rfc3339, unix_now, users};
+use crate::storage::{audit, backup_codes as codes_table, sessions, to_rfc3339, unix_now, users};
 
 /// How long the step between password and second factor lives.
 pub const LOGIN_TOKEN_TTL_SECS: i64 = 300;
-/// Wrong codes a login token survives.
+/// Codes a login token lets through to be checked.
 pub const LOGIN_TOKEN_MAX_ATTEMPTS: i64 = 5;
 
 fn invalid_credentials() -> AppError {
@@ -29,66 +37,132 @@ fn invalid_login_token() -> AppError {
     )
 }
 
+fn account_locked() -> AppError {
+    AppError::forbidden(
+        "account_locked",
+        "this account has been locked by an administrator",
+    )
+}
+
+/// bcrypt only reads 72 bytes: a longer password would sign in by its first 72. Refused at
+/// sign-in exactly as at creation, before anything is checked.
+fn refuse_long_password(password: &str) -> AppResult<()> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::bad_request(
+            "password_too_long",
+            format!("passwords are at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
 /// The client the request came from, for throttling and the audit log.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub ip: String,
 }
 
-async fn ensure_not_throttled(state: &AppState, username: &str, ip: &str) -> AppResult<()> {
+fn limits(state: &AppState) -> throttle::Limits {
     let t = state.settings.throttle;
-    let by_user = throttle::retry_after(
-        &state.pool,
-        throttle::Key::Username(username),
-        t.window_secs,
-        t.max_failures_per_user,
-    )
-    .await?;
-    let by_ip = throttle::retry_after(
-        &state.pool,
-        throttle::Key::Ip(ip),
-        t.window_secs,
-        t.max_failures_per_ip,
-    )
-    .await?;
-    match by_user.into_iter().chain(by_ip).max() {
-        Some(secs) => {
-            state.metrics.login_failure("throttled");
-            audit::record(
-                &state.pool,
-                audit::NewEvent {
-                    actor: Some(username),
-                    ip: Some(ip),
-                    action: "login_throttled",
-                    target: Some(username),
-                    outcome: "denied",
-                    detail: Some(&format!("retry after {secs} s")),
-                },
-            )
-            .await?;
-            Err(AppError::TooManyAttempts {
-                retry_after_secs: secs as u64,
-            })
-        }
-        None => Ok(()),
+    throttle::Limits {
+        window_secs: t.window_secs,
+        per_user_and_ip: t.max_failures_per_user,
+        per_ip: t.max_failures_per_ip,
+        per_user_total: t.max_failures_per_user_total,
     }
 }
 
+/// A claimed sign-in attempt. Left alone it stays counted as a failure; [`Attempt::succeeded`]
+/// gives it back and forgets this address's earlier failures for the user.
+struct Attempt {
+    claim_id: i64,
+}
+
+impl Attempt {
+    /// Claims an attempt for `username` from the client, or answers 429 (one audit event per
+    /// minute and key stands for all the attempts refused in it).
+    async fn claim(state: &AppState, username: &str, client: &Client) -> AppResult<Self> {
+        match throttle::claim(&state.pool, username, &client.ip, limits(state)).await? {
+            Claim::Granted(claim_id) => Ok(Self { claim_id }),
+            Claim::Refused {
+                retry_after_secs,
+                scope,
+            } => Err(refuse(state, username, client, retry_after_secs, scope).await?),
+        }
+    }
+
+    /// The attempt was not evaluated after all (e.g. its login token was spent).
+    async fn give_back(self, state: &AppState) -> AppResult<()> {
+        throttle::release(&state.pool, self.claim_id).await?;
+        Ok(())
+    }
+
+    async fn succeeded(self, state: &AppState, username: &str, client: &Client) -> AppResult<()> {
+        throttle::release(&state.pool, self.claim_id).await?;
+        throttle::clear_user_at_ip(&state.pool, username, &client.ip).await?;
+        Ok(())
+    }
+}
+
+async fn refuse(
+    state: &AppState,
+    username: &str,
+    client: &Client,
+    retry_after_secs: i64,
+    scope: Scope,
+) -> AppResult<AppError> {
+    state.metrics.login_failure("throttled");
+    let key = match scope {
+        Scope::Ip => format!("ip:{}", client.ip),
+        Scope::UserAtIp | Scope::UserTotal => format!("user:{username}"),
+    };
+    let mut tx = state.pool.begin().await?;
+    let count = throttle::count_refusal(&mut tx, &key).await?;
+    let detail = format!(
+        "{} refused attempt{} this minute ({}); retry after {retry_after_secs} s",
+        count.refused,
+        if count.refused == 1 { "" } else { "s" },
+        scope.describe()
+    );
+    match count.audit_id {
+        Some(id) => audit::update_detail(&mut *tx, id, &detail).await?,
+        None => {
+            let id = audit::record_returning_id(
+                &mut *tx,
+                audit::NewEvent {
+                    actor: Some(username),
+                    ip: Some(&client.ip),
+                    action: "login_throttled",
+                    target: Some(username),
+                    outcome: "denied",
+                    detail: Some(&detail),
+                },
+            )
+            .await?;
+            throttle::attach_notice(&mut tx, &key, id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(AppError::TooManyAttempts {
+        retry_after_secs: retry_after_secs as u64,
+    })
+}
+
+/// A failed attempt: its claim stays as the recorded failure; counted and audited.
 async fn record_failure(
     state: &AppState,
     username: &str,
-    ip: &str,
+    client: &Client,
     action: &str,
     detail: &str,
 ) -> AppResult<()> {
     state.metrics.login_failure(action);
-    throttle::record_failure(&state.pool, username, ip).await?;
     users::increment_failed_logins(&state.pool, username).await?;
     audit::record(
         &state.pool,
         audit::NewEvent {
             actor: Some(username),
-            ip: Some(ip),
+            ip: Some(&client.ip),
             action,
             target: Some(username),
             outcome: "failure",
@@ -106,10 +180,12 @@ pub async fn login(
     client: &Client,
 ) -> AppResult<LoginResponse> {
     let username = req.username.trim().to_ascii_lowercase();
-    if username.is_empty() || username.len() > 64 || req.password.len() > 1024 {
+    if username.is_empty() || username.len() > 64 {
         return Err(invalid_credentials());
     }
-    ensure_not_throttled(state, &username, &client.ip).await?;
+    refuse_long_password(&req.password)?;
+    let _admission = state.hasher.admit(&client.ip)?;
+    let attempt = Attempt::claim(state, &username, client).await?;
 
     let user = users::find_by_username(&state.pool, &username).await?;
     let verified = state
@@ -125,7 +201,7 @@ pub async fn login(
             record_failure(
                 state,
                 &username,
-                &client.ip,
+                client,
                 "login_failed",
                 "wrong password or unknown user",
             )
@@ -133,6 +209,7 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
+    attempt.succeeded(state, &user.username, client).await?;
     if user.locked {
         audit::record(
             &state.pool,
@@ -146,10 +223,7 @@ pub async fn login(
             },
         )
         .await?;
-        return Err(AppError::forbidden(
-            "account_locked",
-            "this account has been locked by an administrator",
-        ));
+        return Err(account_locked());
     }
     if req.password == DEFAULT_ADMIN_PASSWORD && !user.must_change_password {
         users::set_must_change_password(&state.pool, user.id).await?;
@@ -157,7 +231,7 @@ pub async fn login(
 
     let login_token = random_token(32);
     let expires_at = unix_now() + LOGIN_TOKEN_TTL_SECS;
-    if user.totp_enabled && user.totp_secret.is_some() {
+    if user.totp_enabled && user.totp_secret_encrypted.is_some() {
         challenges::insert(
             &state.pool,
             &sha256_hex(&login_token),
@@ -175,7 +249,7 @@ pub async fn login(
         &sha256_hex(&login_token),
         user.id,
         Purpose::Enroll,
-        Some(&secret),
+        Some(&state.cipher.encrypt(&secret)?),
         expires_at,
     )
     .await?;
@@ -190,10 +264,11 @@ pub async fn login(
     })
 }
 
-enum SecondFactor {
-    /// TOTP accepted at this time step.
-    Totp(i64),
-    BackupCode,
+fn wrong_code_error() -> AppError {
+    AppError::unauthorized(
+        "invalid_code",
+        "the code is not valid; check the time on your device and try again",
+    )
 }
 
 /// Step two: a TOTP or backup code. Completes enrollment on first sign-in.
@@ -209,47 +284,47 @@ pub async fn verify_two_factor(
     let user = users::find_by_id(&state.pool, challenge.user_id)
         .await?
         .ok_or_else(invalid_login_token)?;
-    ensure_not_throttled(state, &user.username, &client.ip).await?;
+    let attempt = Attempt::claim(state, &user.username, client).await?;
+    if !challenges::claim_attempt(&state.pool, &token_hash, LOGIN_TOKEN_MAX_ATTEMPTS).await? {
+        attempt.give_back(state).await?;
+        return Err(invalid_login_token());
+    }
     if user.locked {
-        return Err(AppError::forbidden(
-            "account_locked",
-            "this account has been locked by an administrator",
-        ));
+        attempt.give_back(state).await?;
+        return Err(account_locked());
     }
     let now = unix_now() as u64;
-
-    let wrong_code = || async {
-        challenges::record_wrong_code(&state.pool, &token_hash, LOGIN_TOKEN_MAX_ATTEMPTS).await?;
-        record_failure(
-            state,
-            &user.username,
-            &client.ip,
-            "2fa_failed",
-            "wrong code",
-        )
-        .await?;
-        Err::<SessionResponse, _>(AppError::unauthorized(
-            "invalid_code",
-            "the code is not valid; check the time on your device and try again",
-        ))
+    let username = user.username.as_str();
+    let wrong_code = |detail: &'static str| async move {
+        record_failure(state, username, client, "2fa_failed", detail).await?;
+        Ok::<_, AppError>(())
     };
 
-    match challenge.purpose() {
+    let session = match challenge.purpose() {
         Purpose::Enroll => {
             let secret = challenge
                 .pending_secret
-                .clone()
+                .as_deref()
+                .map(|s| state.cipher.decrypt(s))
+                .transpose()?
                 .ok_or_else(invalid_login_token)?;
             let Some(step) = totp::matching_step(&secret, &req.code, now) else {
-                return wrong_code().await;
+                wrong_code("wrong code").await?;
+                return Err(wrong_code_error());
             };
             let codes = backup_codes::generate();
-            let hashes: Vec<String> = codes.iter().map(|c| backup_codes::hash(c)).collect();
             let mut tx = state.pool.begin().await?;
             if !challenges::consume(&mut tx, &token_hash).await? {
                 return Err(invalid_login_token());
             }
-            users::enable_totp(&mut tx, user.id, &secret, step).await?;
+            if !users::enable_totp(&mut tx, user.id, &state.cipher.encrypt(&secret)?, step).await? {
+                // Enrolled since this step began: the old step must not replace the secret.
+                return Err(invalid_login_token());
+            }
+            let hashes: Vec<String> = codes
+                .iter()
+                .map(|c| backup_codes::hash(&state.cipher, c))
+                .collect();
             codes_table::replace_all(&mut tx, user.id, &hashes).await?;
             audit::record(
                 &mut *tx,
@@ -263,58 +338,26 @@ pub async fn verify_two_factor(
                 },
             )
             .await?;
+            let issued = begin_session(state, &mut tx, user.id, client).await?;
             tx.commit().await?;
-            let mut session = start_session(state, user.id, client).await?;
+            let mut session = session_response(state, issued).await?;
             session.backup_codes = Some(codes);
-            Ok(session)
+            session
         }
         Purpose::Verify => {
-            let factor = if backup_codes::looks_like_backup_code(&req.code) {
-                match use_backup_code(state, user.id, &req.code).await? {
-                    true => SecondFactor::BackupCode,
-                    false => return wrong_code().await,
+            if backup_codes::looks_like_backup_code(&req.code) {
+                let hash = backup_codes::hash(&state.cipher, &req.code);
+                let mut tx = state.pool.begin().await?;
+                if !challenges::consume(&mut tx, &token_hash).await? {
+                    return Err(invalid_login_token());
                 }
-            } else {
-                let secret = user
-                    .totp_secret
-                    .as_deref()
-                    .ok_or_else(invalid_login_token)?;
-                match totp::matching_step(secret, &req.code, now) {
-                    Some(step) => SecondFactor::Totp(step),
-                    None => return wrong_code().await,
+                if !codes_table::use_code(&mut tx, user.id, &hash).await? {
+                    drop(tx);
+                    wrong_code("wrong code").await?;
+                    return Err(wrong_code_error());
                 }
-            };
-            if let SecondFactor::Totp(step) = factor {
-                if !users::claim_totp_step(&state.pool, user.id, step).await? {
-                    challenges::record_wrong_code(
-                        &state.pool,
-                        &token_hash,
-                        LOGIN_TOKEN_MAX_ATTEMPTS,
-                    )
-                    .await?;
-                    record_failure(
-                        state,
-                        &user.username,
-                        &client.ip,
-                        "2fa_failed",
-                        "code reused",
-                    )
-                    .await?;
-                    return Err(AppError::unauthorized(
-                        "code_reused",
-                        "this code has already been used; wait for the next code",
-                    ));
-                }
-            }
-            let mut tx = state.pool.begin().await?;
-            let consumed = challenges::consume(&mut tx, &token_hash).await?;
-            tx.commit().await?;
-            if !consumed {
-                return Err(invalid_login_token());
-            }
-            if let SecondFactor::BackupCode = factor {
                 audit::record(
-                    &state.pool,
+                    &mut *tx,
                     audit::NewEvent {
                         actor: Some(&user.username),
                         ip: Some(&client.ip),
@@ -325,36 +368,65 @@ pub async fn verify_two_factor(
                     },
                 )
                 .await?;
+                let issued = begin_session(state, &mut tx, user.id, client).await?;
+                tx.commit().await?;
+                session_response(state, issued).await?
+            } else {
+                let secret = user
+                    .totp_secret_encrypted
+                    .as_deref()
+                    .map(|s| state.cipher.decrypt(s))
+                    .transpose()?
+                    .ok_or_else(invalid_login_token)?;
+                let Some(step) = totp::matching_step(&secret, &req.code, now) else {
+                    wrong_code("wrong code").await?;
+                    return Err(wrong_code_error());
+                };
+                let mut tx = state.pool.begin().await?;
+                if !challenges::consume(&mut tx, &token_hash).await? {
+                    return Err(invalid_login_token());
+                }
+                if !users::claim_totp_step(&mut *tx, user.id, step).await? {
+                    drop(tx);
+                    wrong_code("code reused").await?;
+                    return Err(AppError::unauthorized(
+                        "code_reused",
+                        "this code has already been used; wait for the next code",
+                    ));
+                }
+                let issued = begin_session(state, &mut tx, user.id, client).await?;
+                tx.commit().await?;
+                session_response(state, issued).await?
             }
-            start_session(state, user.id, client).await
         }
-    }
+    };
+    attempt.succeeded(state, &user.username, client).await?;
+    Ok(session)
 }
 
-/// Marks the matching unused backup code as used; `false` if none matches.
-async fn use_backup_code(state: &AppState, user_id: i64, code: &str) -> AppResult<bool> {
-    let wanted = backup_codes::hash(code);
-    for row in codes_table::unused(&state.pool, user_id).await? {
-        if row.code_hash == wanted {
-            return Ok(codes_table::mark_used(&state.pool, row.id).await?);
-        }
-    }
-    Ok(false)
+/// A session written inside a sign-in transaction, to be answered once it commits.
+struct IssuedSession {
+    token: String,
+    expires_at: i64,
+    user_id: i64,
 }
 
-/// Issues a session after a completed sign-in and records it.
-async fn start_session(
+/// Issues a session for the user as they are inside `tx` (token version, role) and records the
+/// sign-in. Part of the transaction that consumes the login step.
+async fn begin_session(
     state: &AppState,
+    tx: &mut Transaction<'_, Sqlite>,
     user_id: i64,
     client: &Client,
-) -> AppResult<SessionResponse> {
-    users::record_login(&state.pool, user_id, &client.ip).await?;
-    let user = users::find_by_id(&state.pool, user_id)
+) -> AppResult<IssuedSession> {
+    users::record_login(&mut **tx, user_id, &client.ip).await?;
+    let user = users::find_by_id(&mut **tx, user_id)
         .await?
         .ok_or_else(invalid_login_token)?;
-    throttle::clear_user(&state.pool, &user.username).await?;
+    let (token, claims) = state.jwt.issue(user.id, user.role(), user.token_version)?;
+    sessions::insert(&mut **tx, &claims.jti, user.id, claims.exp).await?;
     audit::record(
-        &state.pool,
+        &mut **tx,
         audit::NewEvent {
             actor: Some(&user.username),
             ip: Some(&client.ip),
@@ -365,19 +437,39 @@ async fn start_session(
         },
     )
     .await?;
-    issue_session(state, &user).await
+    Ok(IssuedSession {
+        token,
+        expires_at: claims.exp,
+        user_id: user.id,
+    })
 }
 
-/// A session token for `user` as it is now.
-pub async fn issue_session(state: &AppState, user: &UserRow) -> AppResult<SessionResponse> {
-    let (token, claims) = state.jwt.issue(user.id, user.role(), user.token_version)?;
+async fn session_response(state: &AppState, issued: IssuedSession) -> AppResult<SessionResponse> {
+    let user = users::find_by_id(&state.pool, issued.user_id)
+        .await?
+        .ok_or_else(AppError::invalid_token)?;
     Ok(SessionResponse {
-        token,
+        token: issued.token,
         token_type: "Bearer".into(),
-        expires_at: timestamp(claims.exp),
-        user: profile(state, user).await?,
+        expires_at: timestamp(issued.expires_at),
+        user: profile(state, &user).await?,
         backup_codes: None,
     })
+}
+
+/// A new session for `user` as they are now (after a password change).
+pub async fn issue_session(state: &AppState, user: &UserRow) -> AppResult<SessionResponse> {
+    let (token, claims) = state.jwt.issue(user.id, user.role(), user.token_version)?;
+    sessions::insert(&state.pool, &claims.jti, user.id, claims.exp).await?;
+    session_response(
+        state,
+        IssuedSession {
+            token,
+            expires_at: claims.exp,
+            user_id: user.id,
+        },
+    )
+    .await
 }
 
 pub fn timestamp(unix: i64) -> String {
@@ -407,19 +499,22 @@ async fn confirm_password(
     password: &str,
     client: &Client,
 ) -> AppResult<()> {
-    ensure_not_throttled(state, auth.username(), &client.ip).await?;
-    if password.len() <= 1024
-        && state
-            .hasher
-            .verify(password, Some(&auth.user.password_hash))
-            .await?
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(invalid_credentials());
+    }
+    let _admission = state.hasher.admit(&client.ip)?;
+    let attempt = Attempt::claim(state, auth.username(), client).await?;
+    if state
+        .hasher
+        .verify(password, Some(&auth.user.password_hash))
+        .await?
     {
-        return Ok(());
+        return attempt.succeeded(state, auth.username(), client).await;
     }
     record_failure(
         state,
         auth.username(),
-        &client.ip,
+        client,
         "password_check_failed",
         "wrong current password",
     )
@@ -450,7 +545,6 @@ pub async fn change_password(
     }
     let hash = state.hasher.hash(new_password.expose()).await?;
     users::set_password(&state.pool, auth.user.id, &hash, false).await?;
-    users::count_session(&state.pool, auth.user.id).await?;
     audit::record(
         &state.pool,
         audit::NewEvent {
@@ -484,7 +578,10 @@ pub async fn regenerate_backup_codes(
         ));
     }
     let codes = backup_codes::generate();
-    let hashes: Vec<String> = codes.iter().map(|c| backup_codes::hash(c)).collect();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| backup_codes::hash(&state.cipher, c))
+        .collect();
     let mut tx = state.pool.begin().await?;
     codes_table::replace_all(&mut tx, auth.user.id, &hashes).await?;
     audit::record(
@@ -507,7 +604,7 @@ pub async fn regenerate_backup_codes(
 
 /// Revokes the token used for this request.
 pub async fn logout(state: &AppState, auth: &AuthUser, client: &Client) -> AppResult<()> {
-    crate::storage::sessions::revoke(&state.pool, &auth.claims.jti, auth.claims.exp).await?;
+    sessions::end(&state.pool, &auth.claims.jti).await?;
     audit::record(
         &state.pool,
         audit::NewEvent {

@@ -1,7 +1,7 @@
 //! Validated values. Each `parse` is the only way to build one, so code that holds one
 //! never re-checks it.
 mod oci_names;
-mod password;
+pub mod password;
 mod registry_name;
 mod username;
 

@@ -1,41 +1,17 @@
+use shared::password_policy;
+
 use crate::error::AppError;
 
-/// A password that satisfies the policy: 8 to 72 bytes (bcrypt ignores what follows 72 bytes,
-/// so longer ones are refused rather than silently truncated) and not the username.
+/// bcrypt ignores what follows 72 bytes, so longer passwords are refused, never truncated.
+pub const MAX_BYTES: usize = password_policy::MAX_BYTES;
+
+/// A password that satisfies the policy of `shared::password_policy`.
 pub struct Password(String);
 
 impl Password {
-    pub const MIN_BYTES: usize = 8;
-    pub const MAX_BYTES: usize = 72;
-
     pub fn parse(raw: &str, username: &str) -> Result<Self, AppError> {
-        if raw.len() > Self::MAX_BYTES {
-            return Err(AppError::bad_request(
-                "password_too_long",
-                "passwords can be at most 72 bytes long",
-            ));
-        }
-        if raw.len() < Self::MIN_BYTES {
-            return Err(AppError::bad_request(
-                "weak_password",
-                "passwords must be at least 8 characters long",
-            ));
-        }
-        if raw.eq_ignore_ascii_case(username) {
-            return Err(AppError::bad_request(
-                "weak_password",
-                "the password must not be the username",
-            ));
-        }
-        if raw
-            .chars()
-            .all(|c| c == raw.chars().next().unwrap_or_default())
-        {
-            return Err(AppError::bad_request(
-                "weak_password",
-                "the password must not repeat a single character",
-            ));
-        }
+        password_policy::check(raw, username)
+            .map_err(|problem| AppError::bad_request(problem.code(), problem.message()))?;
         Ok(Self(raw.to_string()))
     }
 
@@ -62,10 +38,11 @@ mod tests {
     }
 
     #[test]
-    fn multibyte_characters_count_as_bytes() {
-        // 25 three-byte characters = 75 bytes.
-        let err = Password::parse(&"€".repeat(25), "alice").unwrap_err();
-        assert_eq!(err.code(), "password_too_long");
+    fn the_minimum_counts_characters_not_bytes() {
+        // Three characters in eight bytes: too short.
+        let err = Password::parse("€é€", "alice").unwrap_err();
+        assert_eq!(err.code(), "weak_password");
+        assert!(Password::parse("€é€€é€€é", "alice").is_ok());
     }
 
     #[test]

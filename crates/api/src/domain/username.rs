@@ -5,8 +5,10 @@ use crate::error::AppError;
 pub struct Username(String);
 
 impl Username {
+    /// Only case is folded: anything else that is not valid (`"abc\n"`, `" abc"`) is refused,
+    /// never rewritten into another name.
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let name = raw.trim().to_ascii_lowercase();
+        let name = raw.to_ascii_lowercase();
         if Self::is_valid(&name) {
             Ok(Self(name))
         } else {
@@ -63,6 +65,9 @@ mod tests {
             "al ice",
             "bob/x",
             "ünï",
+            "abc\n",
+            " abc",
+            "abc ",
             &"a".repeat(65),
         ] {
             let err = Username::parse(bad).unwrap_err();

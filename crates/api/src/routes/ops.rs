@@ -83,9 +83,7 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
             ));
         }
     }
-    let active: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(sessions_issued), 0) FROM users")
-        .fetch_one(&state.pool)
-        .await?;
+    let active = crate::storage::sessions::count_all(&state.pool).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -19,7 +19,18 @@ pub async fn record<'e, E>(executor: E, event: NewEvent<'_>) -> Result<(), sqlx:
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    sqlx::query(
+    record_returning_id(executor, event).await.map(|_| ())
+}
+
+/// Records an event and returns its id.
+pub async fn record_returning_id<'e, E>(
+    executor: E,
+    event: NewEvent<'_>,
+) -> Result<i64, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let result = sqlx::query(
         "INSERT INTO audit_log (time, actor, ip, action, target, outcome, detail)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -32,7 +43,31 @@ where
     .bind(event.detail)
     .execute(executor)
     .await?;
+    Ok(result.last_insert_rowid())
+}
+
+/// Brings the detail of an event up to date (the count of a `login_throttled` event).
+pub async fn update_detail<'e, E>(executor: E, id: i64, detail: &str) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query("UPDATE audit_log SET detail = ? WHERE id = ?")
+        .bind(detail)
+        .bind(id)
+        .execute(executor)
+        .await?;
     Ok(())
+}
+
+/// Deletes events older than `days` days; returns how many.
+pub async fn prune_older_than(pool: &SqlitePool, days: i64) -> Result<u64, sqlx::Error> {
+    let cutoff = super::to_rfc3339(chrono::Utc::now() - chrono::Duration::days(days));
+    // RFC 3339 UTC with second precision sorts as text.
+    let result = sqlx::query("DELETE FROM audit_log WHERE time < ?")
+        .bind(cutoff)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected())
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,4 +1,4 @@
-//! The `backup_codes` table: only hashes are stored; each code works once.
+//! The `backup_codes` table: only keyed hashes are stored; each code works once.
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::now_rfc3339;
@@ -20,20 +20,13 @@ pub async fn replace_all(
         .execute(&mut **tx)
         .await?;
     for hash in hashes {
-        sqlx::query("INSERT INTO backup_codes (user_id, code_hash) VALUES (?, ?)")
+        sqlx::query("INSERT INTO backup_codes (user_id, code_hash, keyed) VALUES (?, ?, 1)")
             .bind(user_id)
             .bind(hash)
             .execute(&mut **tx)
             .await?;
     }
     Ok(())
-}
-
-pub async fn unused(pool: &SqlitePool, user_id: i64) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE user_id = ? AND used_at IS NULL")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
 }
 
 pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::Error> {
@@ -43,13 +36,42 @@ pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::
         .await
 }
 
-/// Marks a code used; `false` if a concurrent request used it first.
-pub async fn mark_used(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
-    let result =
-        sqlx::query("UPDATE backup_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
-            .bind(now_rfc3339())
-            .bind(id)
-            .execute(pool)
-            .await?;
+/// Marks the user's unused code with this hash as used; `false` if there is none (a wrong code,
+/// or a concurrent request used it first).
+pub async fn use_code(
+    tx: &mut Transaction<'_, Sqlite>,
+    user_id: i64,
+    code_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE backup_codes SET used_at = ? WHERE id = (
+           SELECT id FROM backup_codes
+           WHERE user_id = ? AND code_hash = ? AND keyed = 1 AND used_at IS NULL LIMIT 1)",
+    )
+    .bind(now_rfc3339())
+    .bind(user_id)
+    .bind(code_hash)
+    .execute(&mut **tx)
+    .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Codes still stored as a plain SHA-256 (databases from before keyed hashes).
+pub async fn unkeyed(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE keyed = 0")
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub async fn store_keyed(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    keyed_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE backup_codes SET code_hash = ?, keyed = 1 WHERE id = ?")
+        .bind(keyed_hash)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

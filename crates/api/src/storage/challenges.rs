@@ -24,6 +24,7 @@ pub struct ChallengeRow {
     pub token_hash: String,
     pub user_id: i64,
     pub purpose: String,
+    /// The secret being enrolled, encrypted like `users.totp_secret_encrypted`.
     pub pending_secret: Option<String>,
     pub attempts: i64,
     pub expires_at: i64,
@@ -76,22 +77,24 @@ pub async fn find_live(
     .await
 }
 
-/// Counts a wrong code; the challenge is deleted once `max_attempts` is reached.
-pub async fn record_wrong_code(
+/// Claims one code check on the login token before the code is looked at: `false` when the
+/// token is unknown, expired or has had `max_attempts` checks already (then it is spent). One
+/// statement, so a burst of parallel guesses gets exactly `max_attempts` checks.
+pub async fn claim_attempt(
     pool: &SqlitePool,
     token_hash: &str,
     max_attempts: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE login_challenges SET attempts = attempts + 1 WHERE token_hash = ?")
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
-    sqlx::query("DELETE FROM login_challenges WHERE token_hash = ? AND attempts >= ?")
-        .bind(token_hash)
-        .bind(max_attempts)
-        .execute(pool)
-        .await?;
-    Ok(())
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE login_challenges SET attempts = attempts + 1
+         WHERE token_hash = ? AND attempts < ? AND expires_at > ?",
+    )
+    .bind(token_hash)
+    .bind(max_attempts)
+    .bind(unix_now())
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Consumes the challenge; `false` when another request consumed it first.

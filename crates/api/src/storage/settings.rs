@@ -25,3 +25,12 @@ pub async fn get_or_insert(
         .fetch_one(pool)
         .await
 }
+
+/// Deletes a setting; `true` when there was one.
+pub async fn delete(pool: &SqlitePool, key: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM settings WHERE key = ?")
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,18 +1,117 @@
-//! The `login_failures` table: failed sign-in attempts (password or code) per username and
-//! client IP. Kept in the database so the CLI's `user unlock` clears it for a running server.
+//! The `login_failures` table: sign-in attempts (password or code) per username and client
+//! address inside the throttle window. Kept in the database so the CLI's `user unlock` clears it
+//! for a running server, and so that every replica counts the same attempts.
+//!
+//! An attempt is *claimed* before the password or code is checked: one `INSERT … SELECT … WHERE
+//! count < limit` statement, which SQLite runs under the write lock, so a burst of parallel
+//! attempts cannot all read "under the limit" before any of them is counted. A successful
+//! attempt gives its claim back ([`release`]); a failed one leaves it as the recorded failure.
 use sqlx::SqlitePool;
 
 use super::unix_now;
 
-pub async fn record_failure(
+/// The limits of one window.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub window_secs: i64,
+    pub per_user_and_ip: i64,
+    pub per_ip: i64,
+    pub per_user_total: i64,
+}
+
+/// Which limit refused an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// This user from this address.
+    UserAtIp,
+    /// This address, whatever the user.
+    Ip,
+    /// This user from every address together.
+    UserTotal,
+}
+
+impl Scope {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::UserAtIp => "per-user limit for this address",
+            Scope::Ip => "per-address limit",
+            Scope::UserTotal => "per-user limit across all addresses",
+        }
+    }
+}
+
+/// The outcome of [`claim`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The attempt may be evaluated; the id is its row (give it back with [`release`]).
+    Granted(i64),
+    Refused {
+        retry_after_secs: i64,
+        scope: Scope,
+    },
+}
+
+/// Claims one attempt for `username` from `ip`, or says which limit refuses it and for how long.
+pub async fn claim(
     pool: &SqlitePool,
     username: &str,
     ip: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)")
-        .bind(username)
-        .bind(ip)
-        .bind(unix_now())
+    limits: Limits,
+) -> Result<Claim, sqlx::Error> {
+    let now = unix_now();
+    let since = now - limits.window_secs;
+    let inserted = sqlx::query(
+        "INSERT INTO login_failures (username, ip, at)
+         SELECT ?1, ?2, ?3
+         WHERE (SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND ip = ?2 AND at > ?4) < ?5
+           AND (SELECT COUNT(*) FROM login_failures WHERE ip = ?2 AND at > ?4) < ?6
+           AND (SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at > ?4) < ?7",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(now)
+    .bind(since)
+    .bind(limits.per_user_and_ip)
+    .bind(limits.per_ip)
+    .bind(limits.per_user_total)
+    .execute(pool)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claim::Granted(inserted.last_insert_rowid()));
+    }
+    let checks = [
+        (
+            Scope::UserAtIp,
+            Key::UserAtIp(username, ip),
+            limits.per_user_and_ip,
+        ),
+        (Scope::Ip, Key::Ip(ip), limits.per_ip),
+        (
+            Scope::UserTotal,
+            Key::Username(username),
+            limits.per_user_total,
+        ),
+    ];
+    let mut refused: Option<(i64, Scope)> = None;
+    for (scope, key, max) in checks {
+        if let Some(secs) = retry_after(pool, key, limits.window_secs, max).await? {
+            if refused.is_none_or(|(s, _)| secs > s) {
+                refused = Some((secs, scope));
+            }
+        }
+    }
+    // The failures that filled the window may have aged out between the two statements.
+    let (retry_after_secs, scope) = refused.unwrap_or((1, Scope::UserAtIp));
+    Ok(Claim::Refused {
+        retry_after_secs,
+        scope,
+    })
+}
+
+/// Gives back a claimed attempt that succeeded (or was never evaluated).
+pub async fn release(pool: &SqlitePool, claim_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE id = ?")
+        .bind(claim_id)
         .execute(pool)
         .await?;
     Ok(())
@@ -22,6 +121,7 @@ pub async fn record_failure(
 pub enum Key<'a> {
     Username(&'a str),
     Ip(&'a str),
+    UserAtIp(&'a str, &'a str),
 }
 
 /// Seconds until one more attempt is allowed for `key`, or `None` when it is allowed now.
@@ -33,14 +133,18 @@ pub async fn retry_after(
 ) -> Result<Option<i64>, sqlx::Error> {
     let now = unix_now();
     let since = now - window_secs;
-    let (column, value) = match key {
-        Key::Username(u) => ("username", u),
-        Key::Ip(ip) => ("ip", ip),
+    // Every statement below binds (username, ip, since); a key that ignores one compares it
+    // with itself.
+    let (filter, username, ip) = match key {
+        Key::Username(u) => ("username = ?1 AND ?2 = ?2", u, ""),
+        Key::Ip(ip) => ("?1 = ?1 AND ip = ?2", "", ip),
+        Key::UserAtIp(u, ip) => ("username = ?1 AND ip = ?2", u, ip),
     };
     let count: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM login_failures WHERE {column} = ? AND at > ?"
+        "SELECT COUNT(*) FROM login_failures WHERE {filter} AND at > ?3"
     ))
-    .bind(value)
+    .bind(username)
+    .bind(ip)
     .bind(since)
     .fetch_one(pool)
     .await?;
@@ -49,32 +153,37 @@ pub async fn retry_after(
     }
     // Allowed again once enough of the failures have left the window for the count to drop
     // below the limit.
-    let pivot: i64 = sqlx::query_scalar(&format!(
-        "SELECT at FROM login_failures WHERE {column} = ? AND at > ? ORDER BY at ASC LIMIT 1 OFFSET ?"
+    let pivot: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT at FROM login_failures WHERE {filter} AND at > ?3 ORDER BY at ASC LIMIT 1 OFFSET ?4"
     ))
-    .bind(value)
+    .bind(username)
+    .bind(ip)
     .bind(since)
     .bind(count - max_failures)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(Some((pivot + window_secs - now).max(1)))
+    Ok(pivot.map(|at| (at + window_secs - now).max(1)))
 }
 
-/// When the user's throttle lifts, if it is in force.
+/// When the user can sign in again from anywhere (the cap across all addresses), if it is in
+/// force. The per-address limit only holds back that address, so it does not show here.
 pub async fn throttled_until(
     pool: &SqlitePool,
     username: &str,
     window_secs: i64,
-    max_failures: i64,
+    max_failures_total: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    Ok(
-        retry_after(pool, Key::Username(username), window_secs, max_failures)
-            .await?
-            .map(|secs| unix_now() + secs),
+    Ok(retry_after(
+        pool,
+        Key::Username(username),
+        window_secs,
+        max_failures_total,
     )
+    .await?
+    .map(|secs| unix_now() + secs))
 }
 
-/// Forgets the user's failures (admin unlock, successful sign-in).
+/// Forgets the user's failures (admin unlock).
 pub async fn clear_user(pool: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_failures WHERE username = ?")
         .bind(username)
@@ -83,9 +192,77 @@ pub async fn clear_user(pool: &SqlitePool, username: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// Forgets the user's failures from one address (a successful sign-in from there). Failures from
+/// other addresses stay: a guesser elsewhere gets no fresh budget from the real user's sign-in.
+pub async fn clear_user_at_ip(
+    pool: &SqlitePool,
+    username: &str,
+    ip: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE username = ? AND ip = ?")
+        .bind(username)
+        .bind(ip)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn prune(pool: &SqlitePool, window_secs: i64) -> Result<u64, sqlx::Error> {
     let result = sqlx::query("DELETE FROM login_failures WHERE at <= ?")
         .bind(unix_now() - window_secs)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Counts one refused attempt under `key` (e.g. `user:alice`, `ip:192.0.2.1`) and says whether
+/// it starts a new minute: then the caller writes one audit event ([`attach_notice`]); within
+/// the minute, [`NoticeCount::audit_id`] names that event so its count can be brought up to date.
+pub async fn count_refusal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &str,
+) -> Result<NoticeCount, sqlx::Error> {
+    let now = unix_now();
+    let (refused, audit_id): (i64, Option<i64>) = sqlx::query_as(
+        "INSERT INTO throttle_notices (key, minute_start, refused, audit_id) VALUES (?1, ?2, 1, NULL)
+         ON CONFLICT(key) DO UPDATE SET
+           refused = CASE WHEN minute_start > ?2 - 60 THEN refused + 1 ELSE 1 END,
+           audit_id = CASE WHEN minute_start > ?2 - 60 THEN audit_id ELSE NULL END,
+           minute_start = CASE WHEN minute_start > ?2 - 60 THEN minute_start ELSE ?2 END
+         RETURNING refused, audit_id",
+    )
+    .bind(key)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(NoticeCount { refused, audit_id })
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeCount {
+    /// Refused attempts under this key in the current minute, this one included.
+    pub refused: i64,
+    /// The minute's audit event, once written.
+    pub audit_id: Option<i64>,
+}
+
+/// Records which audit event stands for the current minute of `key`.
+pub async fn attach_notice(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &str,
+    audit_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE throttle_notices SET audit_id = ? WHERE key = ?")
+        .bind(audit_id)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn prune_notices(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM throttle_notices WHERE minute_start <= ?")
+        .bind(unix_now() - 120)
         .execute(pool)
         .await?;
     Ok(result.rows_affected())

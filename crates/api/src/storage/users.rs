@@ -10,7 +10,10 @@ pub struct UserRow {
     pub username: String,
     pub password_hash: String,
     pub role: String,
+    /// Clear-text secret of databases before encryption at rest; emptied at start-up.
     pub totp_secret: Option<String>,
+    /// The TOTP secret, AES-256-GCM under the server's secret key.
+    pub totp_secret_encrypted: Option<String>,
     pub totp_enabled: bool,
     pub totp_last_step: Option<i64>,
     pub must_change_password: bool,
@@ -32,7 +35,7 @@ impl UserRow {
 }
 
 const COLUMNS: &str =
-    "id, username, password_hash, role, totp_secret, totp_enabled, totp_last_step, \
+    "id, username, password_hash, role, totp_secret, totp_secret_encrypted, totp_enabled, totp_last_step, \
     must_change_password, token_version, sessions_issued, locked, failed_logins, default_registry, \
     created_at, last_login_at, last_login_ip";
 
@@ -64,10 +67,13 @@ where
         .await
 }
 
-pub async fn find_by_id(pool: &SqlitePool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_by_id<'e, E>(executor: E, id: i64) -> Result<Option<UserRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await
 }
 
@@ -103,7 +109,8 @@ where
     Ok((result.rows_affected() == 1).then(|| result.last_insert_rowid()))
 }
 
-/// Sets a new password hash and revokes every session (the token version moves on).
+/// Sets a new password hash and ends every session and pending sign-in step of the user (the
+/// token version moves on): nothing obtained with the old password outlives it.
 pub async fn set_password(
     pool: &SqlitePool,
     id: i64,
@@ -111,8 +118,10 @@ pub async fn set_password(
     must_change_password: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET password_hash = ?, must_change_password = ?,
-         token_version = token_version + 1, sessions_issued = 0 WHERE id = ?",
+        "UPDATE users SET password_hash = ?1, must_change_password = ?2,
+         token_version = token_version + 1, sessions_issued = 0 WHERE id = ?3;
+         DELETE FROM login_challenges WHERE user_id = ?3;
+         DELETE FROM live_sessions WHERE user_id = ?3;",
     )
     .bind(password_hash)
     .bind(must_change_password)
@@ -130,13 +139,15 @@ pub async fn set_must_change_password(pool: &SqlitePool, id: i64) -> Result<(), 
     Ok(())
 }
 
-/// Revokes every session of the user.
+/// Ends every session and pending sign-in step of the user.
 pub async fn revoke_sessions<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
     sqlx::query(
-        "UPDATE users SET token_version = token_version + 1, sessions_issued = 0 WHERE id = ?",
+        "UPDATE users SET token_version = token_version + 1, sessions_issued = 0 WHERE id = ?1;
+         DELETE FROM login_challenges WHERE user_id = ?1;
+         DELETE FROM live_sessions WHERE user_id = ?1;",
     )
     .bind(id)
     .execute(executor)
@@ -177,27 +188,19 @@ pub async fn delete(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<(), sql
     Ok(())
 }
 
-/// A successful sign-in: records when and from where, resets the failure counter and counts
-/// the session.
-pub async fn record_login(pool: &SqlitePool, id: i64, ip: &str) -> Result<(), sqlx::Error> {
+/// A successful sign-in: records when and from where and resets the failure counter.
+pub async fn record_login<'e, E>(executor: E, id: i64, ip: &str) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
     sqlx::query(
-        "UPDATE users SET last_login_at = ?, last_login_ip = ?, failed_logins = 0,
-         sessions_issued = sessions_issued + 1 WHERE id = ?",
+        "UPDATE users SET last_login_at = ?, last_login_ip = ?, failed_logins = 0 WHERE id = ?",
     )
     .bind(now_rfc3339())
     .bind(ip)
     .bind(id)
-    .execute(pool)
+    .execute(executor)
     .await?;
-    Ok(())
-}
-
-/// Counts a session issued without a new sign-in (e.g. after a password change).
-pub async fn count_session(pool: &SqlitePool, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET sessions_issued = sessions_issued + 1 WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?;
     Ok(())
 }
 
@@ -211,7 +214,10 @@ pub async fn increment_failed_logins(pool: &SqlitePool, username: &str) -> Resul
 
 /// Accepts TOTP time step `step` for the user only if it is later than every step used
 /// before. The compare-and-set in one statement makes concurrent replays lose.
-pub async fn claim_totp_step(pool: &SqlitePool, id: i64, step: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim_totp_step<'e, E>(executor: E, id: i64, step: i64) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
     let result = sqlx::query(
         "UPDATE users SET totp_last_step = ?
          WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
@@ -219,45 +225,77 @@ pub async fn claim_totp_step(pool: &SqlitePool, id: i64, step: i64) -> Result<bo
     .bind(step)
     .bind(id)
     .bind(step)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// Completes enrollment: stores the secret, switches 2FA on and records the step used.
+/// Completes enrollment: stores the (encrypted) secret, switches 2FA on, records the step used
+/// and ends every other pending sign-in step. `false` when the account is already enrolled:
+/// an old enrollment step must never replace the secret of an account that enrolled since.
 pub async fn enable_totp(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
-    secret: &str,
+    secret_encrypted: &str,
     step: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET totp_secret = ?, totp_enabled = 1, totp_last_step = ? WHERE id = ?",
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE users SET totp_secret_encrypted = ?, totp_secret = NULL, totp_enabled = 1,
+         totp_last_step = ? WHERE id = ? AND totp_enabled = 0",
     )
-    .bind(secret)
+    .bind(secret_encrypted)
     .bind(step)
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    if result.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM login_challenges WHERE user_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
 }
 
-/// Clears TOTP and backup codes and revokes sessions: the user enrolls again at next login.
+/// Clears TOTP and backup codes and ends sessions and pending sign-in steps: the user enrolls
+/// again at next login.
 pub async fn reset_two_factor<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
     sqlx::query(
-        "UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = NULL,
-         token_version = token_version + 1, sessions_issued = 0 WHERE id = ?;
-         DELETE FROM backup_codes WHERE user_id = ?;
-         DELETE FROM login_challenges WHERE user_id = ?;",
+        "UPDATE users SET totp_secret = NULL, totp_secret_encrypted = NULL, totp_enabled = 0,
+         totp_last_step = NULL, token_version = token_version + 1, sessions_issued = 0 WHERE id = ?1;
+         DELETE FROM backup_codes WHERE user_id = ?1;
+         DELETE FROM login_challenges WHERE user_id = ?1;
+         DELETE FROM live_sessions WHERE user_id = ?1;",
     )
-    .bind(id)
-    .bind(id)
     .bind(id)
     .execute(executor)
     .await?;
+    Ok(())
+}
+
+/// Users whose TOTP secret is still stored in clear (databases from before encryption at rest).
+pub async fn with_clear_totp_secret(
+    tx: &mut Transaction<'_, Sqlite>,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL")
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub async fn store_encrypted_totp_secret(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    secret_encrypted: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET totp_secret_encrypted = ?, totp_secret = NULL WHERE id = ?")
+        .bind(secret_encrypted)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

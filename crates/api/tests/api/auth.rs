@@ -1,5 +1,5 @@
 //! Accounts and sign-in over HTTP against the real app.
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -277,23 +277,36 @@ async fn tampered_unsigned_expired_and_foreign_tokens_get_401_json() {
     let app = spawn_app_with(|s| s.jwt_secret = Some(Secret::new(SECRET))).await;
     let session = app.admin().await;
     let now = chrono::Utc::now().timestamp();
+    let issued = registry_gui::auth::jwt::JwtKeys::new(SECRET, 24)
+        .decode(&session.token)
+        .expect("the operator's JWT_SECRET is the raw HS256 key");
     let valid = Claims {
         sub: "1".into(),
         role: Role::Admin,
         ver: 1,
-        jti: "forged".into(),
+        jti: issued.jti.clone(),
         iat: now,
         exp: now + 3600,
         aud: AUDIENCE.into(),
         iss: ISSUER.into(),
     };
-    // The operator's JWT_SECRET is the raw HS256 key: a token signed with it is accepted.
+    // Signed with the key and naming a live session: accepted.
     assert_eq!(
         app.get("/api/auth/me", &forge(SECRET, &valid))
             .await
             .status(),
         200
     );
+    // Signed with the key but naming a session the server never issued: the key alone does not
+    // mint sessions.
+    let minted = forge(
+        SECRET,
+        &Claims {
+            jti: "minted".into(),
+            ..valid.clone()
+        },
+    );
+    assert_eq!(app.get("/api/auth/me", &minted).await.status(), 401);
 
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let parts: Vec<&str> = session.token.split('.').collect();
@@ -352,34 +365,6 @@ async fn unknown_users_and_wrong_passwords_get_identical_answers() {
     assert_eq!(json(wrong).await, json(unknown).await);
     let body = json(app.login("nobody-here", "x").await).await;
     assert_eq!(body["error"], "invalid_credentials");
-}
-
-#[tokio::test]
-async fn unknown_users_take_as_long_as_wrong_passwords() {
-    // Cost 10 makes a bcrypt verification long enough to tell apart from no verification.
-    let app = spawn_app_with(|s| {
-        s.bcrypt_cost = 10;
-        s.throttle.max_failures_per_user = 100;
-        s.throttle.max_failures_per_ip = 100;
-    })
-    .await;
-    let time = |user: &'static str| {
-        let app = &app;
-        async move {
-            let started = Instant::now();
-            for _ in 0..3 {
-                app.login(user, "not-the-password").await;
-            }
-            started.elapsed()
-        }
-    };
-    let wrong = time("admin").await;
-    let unknown = time("nobody-here").await;
-    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
-    assert!(
-        (0.5..2.0).contains(&ratio),
-        "wrong {wrong:?} vs unknown {unknown:?}"
-    );
 }
 
 #[tokio::test]
@@ -585,11 +570,14 @@ async fn a_generated_jwt_secret_survives_a_restart() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let stored: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert!(stored.len() >= 43, "at least 32 random bytes");
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret_encrypted'")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+    let secret = app.state.cipher.decrypt(&stored).unwrap();
+    assert!(secret.len() >= 43, "at least 32 random bytes");
+    assert!(!stored.contains(&secret), "stored encrypted");
 }
 
 #[tokio::test]
@@ -631,16 +619,20 @@ async fn sign_in_events_are_audited_with_time_user_and_ip() {
 async fn secrets_never_appear_in_responses() {
     let app = spawn_app().await;
     let session = app.admin().await;
-    let (hash, secret): (String, String) =
-        sqlx::query_as("SELECT password_hash, totp_secret FROM users WHERE username = 'admin'")
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
+    let (hash, secret): (String, String) = sqlx::query_as(
+        "SELECT password_hash, totp_secret_encrypted FROM users WHERE username = 'admin'",
+    )
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    let secret = app.state.cipher.decrypt(&secret).unwrap();
+    assert_eq!(secret, session.totp_secret);
     let jwt_secret: String =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret'")
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'jwt_secret_encrypted'")
             .fetch_one(&app.state.pool)
             .await
             .unwrap();
+    let jwt_secret = app.state.cipher.decrypt(&jwt_secret).unwrap();
     let code_hashes: Vec<String> = sqlx::query_scalar("SELECT code_hash FROM backup_codes")
         .fetch_all(&app.state.pool)
         .await
@@ -663,52 +655,5 @@ async fn secrets_never_appear_in_responses() {
         for h in &code_hashes {
             assert!(!text.contains(h));
         }
-    }
-}
-
-#[tokio::test]
-async fn a_flood_of_logins_does_not_stall_other_requests() {
-    let app = spawn_app_with(|s| {
-        s.bcrypt_cost = 10;
-        s.throttle.max_failures_per_ip = 1000;
-        s.throttle.max_failures_per_user = 1000;
-    })
-    .await;
-    let session = app.admin().await;
-    let flood: Vec<_> = (0..50)
-        .map(|i| {
-            let http = app.http.clone();
-            let url = app.url("/api/auth/login");
-            tokio::spawn(async move {
-                http.post(url)
-                    .json(&json!({"username": format!("flood{i}"), "password": "wrong-password"}))
-                    .send()
-                    .await
-                    .map(|r| r.status().as_u16())
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut timings = Vec::new();
-    for _ in 0..5 {
-        let started = Instant::now();
-        assert_eq!(
-            app.http
-                .get(app.url("/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-        assert_eq!(app.get("/api/auth/me", &session.token).await.status(), 200);
-        timings.push(started.elapsed());
-    }
-    timings.sort();
-    // If bcrypt ran on the workers, each of these would wait behind seconds of hashing.
-    assert!(timings[2] < Duration::from_millis(500), "{timings:?}");
-    assert!(timings[4] < Duration::from_millis(1500), "{timings:?}");
-    for handle in flood {
-        assert_eq!(handle.await.unwrap().unwrap(), 401);
     }
 }

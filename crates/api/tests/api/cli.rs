@@ -210,10 +210,26 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
     let target = target_dir.path().join("restored.db");
     let out = cli(&target, &["restore", backup.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "refused without --yes");
+    // Without the key its secrets were encrypted with, the backup is refused, untouched.
+    let out = cli(&target, &["restore", backup.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("key"), "{}", stderr(&out));
+    assert!(!target.exists());
+    // With the key file beside the backup, restore takes it along.
+    std::fs::copy(
+        registry_gui::crypto::key_file_for(&app.db_path),
+        registry_gui::crypto::key_file_for(&backup),
+    )
+    .unwrap();
     let out = cli(&target, &["restore", backup.to_str().unwrap(), "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let restored = crate::helpers::spawn_app_with(|s| s.database.path = target.clone()).await;
+    // The session issued before the backup does not come back with it.
+    assert_eq!(
+        restored.get("/api/auth/me", &session.token).await.status(),
+        401
+    );
     let token = restored.sign_in_again(&session).await;
     assert_eq!(restored.get("/api/auth/me", &token).await.status(), 200);
 }

@@ -414,15 +414,12 @@ async fn the_counting_proxy_injects_faults_until_cleared() {
     let delayed = client.get(&url).send().await.expect("request");
     let delay = started.elapsed();
     proxy.clear_fault();
-    let started = Instant::now();
     let normal = client.get(&url).send().await.expect("request");
-    let no_delay = started.elapsed();
 
     assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(delayed.status(), StatusCode::OK);
     assert!(delay >= Duration::from_millis(300), "{delay:?}");
     assert_eq!(normal.status(), StatusCode::OK);
-    assert!(no_delay < Duration::from_millis(300), "{no_delay:?}");
     assert_eq!(proxy.count(), 3);
 }
 

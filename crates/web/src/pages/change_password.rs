@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::auth::ChangePasswordRequest;
+use shared::password_policy::{self, PasswordProblem};
 
 use crate::api;
 use crate::app::{go, redirect};
@@ -16,28 +17,28 @@ use crate::components::toast;
 use crate::links;
 use crate::session::{self, session};
 
-/// bcrypt only reads 72 bytes; the server refuses longer passwords rather than truncate them.
-const MAX_PASSWORD_BYTES: usize = 72;
-const MIN_PASSWORD_CHARS: usize = 8;
-
 fn check_new_password(
     username: &str,
     current: &str,
     new: &str,
     confirm: &str,
 ) -> Result<(), String> {
-    if new.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "The new password needs at least {MIN_PASSWORD_CHARS} characters."
-        ));
-    }
-    if new.len() > MAX_PASSWORD_BYTES {
-        return Err(format!(
-            "The new password is too long: at most {MAX_PASSWORD_BYTES} bytes."
-        ));
-    }
-    if new.eq_ignore_ascii_case(username) {
-        return Err("The new password must not be your username.".into());
+    // The server's own policy, so the form never accepts what the server refuses (or the reverse).
+    if let Err(problem) = password_policy::check(new, username) {
+        return Err(match problem {
+            PasswordProblem::TooShort => format!(
+                "The new password needs at least {} characters.",
+                password_policy::MIN_CHARS
+            ),
+            PasswordProblem::TooLong => format!(
+                "The new password is too long: at most {} bytes.",
+                password_policy::MAX_BYTES
+            ),
+            PasswordProblem::EqualsUsername => "The new password must not be your username.".into(),
+            PasswordProblem::OneRepeatedCharacter => {
+                "The new password must not be one character repeated.".into()
+            }
+        });
     }
     if new == current {
         return Err("The new password must differ from the current one.".into());
@@ -133,7 +134,7 @@ pub fn PasswordChangeForm(
             <label class="field">
                 <span>"New password"</span>
                 <input type="password" id="new-password" data-testid="new-password" autocomplete="new-password" minlength="8" required bind:value=new/>
-                <small class="muted">"At least 8 characters, at most 72 bytes; not your username."</small>
+                <small class="muted">{password_policy::DESCRIPTION}</small>
             </label>
             <label class="field">
                 <span>"Confirm new password"</span>
