@@ -41,10 +41,11 @@ pub async fn ensure_first_admin(
 
 /// Warns while an admin's password is the built-in default (not merely flagged for a change:
 /// an admin-set password also forces a change, and that is no reason to warn).
+/// Returns whether it warned.
 pub async fn warn_about_default_password(
     pool: &SqlitePool,
     hasher: &PasswordHasher,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let hashes: Vec<String> = sqlx::query_scalar(
         "SELECT password_hash FROM users WHERE role = 'admin' AND must_change_password = 1",
     )
@@ -56,10 +57,10 @@ pub async fn warn_about_default_password(
                 "an administrator account still uses the default password {DEFAULT_ADMIN_PASSWORD:?}: \
                  sign in and change it now (set ADMIN_PASSWORD before the first start to avoid this)"
             );
-            break;
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// The HS256 secret: `JWT_SECRET` when set, else one generated once (48 random bytes) and kept

@@ -74,7 +74,16 @@ pub fn related_files(path: &Path) -> Vec<PathBuf> {
 
 /// Creates the folder (0700) and an empty database file (0600) when missing.
 fn prepare_private_files(path: &Path) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    create_private_dir(path)?;
+    if !path.exists() {
+        create_private_file(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    }
+    restrict_existing(path)
+}
+
+/// Creates the database's folder, 0700, when it is missing (an existing folder is left as is).
+pub fn create_private_dir(db_path: &Path) -> Result<(), String> {
+    if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
             let mut builder = std::fs::DirBuilder::new();
             builder.recursive(true);
@@ -88,10 +97,7 @@ fn prepare_private_files(path: &Path) -> Result<(), String> {
                 .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
         }
     }
-    if !path.exists() {
-        create_private_file(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    }
-    restrict_existing(path)
+    Ok(())
 }
 
 /// An empty file only the owner can read and write (`create_new`: never an existing file).

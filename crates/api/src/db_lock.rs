@@ -16,14 +16,7 @@ pub fn lock_path(db_path: &Path) -> PathBuf {
 }
 
 fn open(db_path: &Path) -> Result<File, ConfigError> {
-    if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            ConfigError::new(
-                "DATABASE_URL",
-                format!("cannot create directory {}: {e}", dir.display()),
-            )
-        })?;
-    }
+    crate::db::create_private_dir(db_path).map_err(|e| ConfigError::new("DATABASE_URL", e))?;
     let path = lock_path(db_path);
     OpenOptions::new()
         .create(true)

@@ -24,7 +24,13 @@ use crate::routes;
 const OPERATION_ERRORS: &[(&str, &[&str])] = &[
     (
         "login",
-        &["invalid_credentials", "account_locked", "too_many_attempts"],
+        &[
+            "invalid_credentials",
+            "password_too_long",
+            "account_locked",
+            "too_many_attempts",
+            "server_busy",
+        ],
     ),
     (
         "verify_two_factor",
@@ -45,6 +51,7 @@ const OPERATION_ERRORS: &[(&str, &[&str])] = &[
             "password_too_long",
             "password_unchanged",
             "too_many_attempts",
+            "server_busy",
         ],
     ),
     (
@@ -53,6 +60,7 @@ const OPERATION_ERRORS: &[(&str, &[&str])] = &[
             "invalid_credentials",
             "totp_not_enabled",
             "too_many_attempts",
+            "server_busy",
         ],
     ),
     (
@@ -102,6 +110,7 @@ const OPERATION_ERRORS: &[(&str, &[&str])] = &[
             "invalid_pull_host",
             "registry_host_forbidden",
             "registry_host_not_allowed",
+            "credentials_required",
         ],
     ),
     (
@@ -109,7 +118,10 @@ const OPERATION_ERRORS: &[(&str, &[&str])] = &[
         &["registry_not_found", "registry_bootstrapped"],
     ),
     ("test_registry", &["registry_not_found"]),
-    ("list_tags", &["invalid_name", "method_not_allowed"]),
+    (
+        "list_tags",
+        &["invalid_name", "not_found", "method_not_allowed"],
+    ),
     (
         "get_manifest",
         &[
@@ -244,7 +256,10 @@ fn error_response(codes: &[&ErrorCode]) -> RefOr<utoipa::openapi::Response> {
                 .examples_from_iter(examples)
                 .build(),
         );
-    if codes.iter().any(|c| c.code == "too_many_attempts") {
+    if codes
+        .iter()
+        .any(|c| c.code == "too_many_attempts" || c.code == "server_busy")
+    {
         response = response.header(
             "Retry-After",
             HeaderBuilder::new()
@@ -421,6 +436,20 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), n, "operation ids must be unique");
+    }
+
+    #[test]
+    fn the_published_error_code_enum_lists_each_code_once() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["error"]["enum"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let unique: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        for c in ERROR_CODES {
+            assert!(codes.contains(&json!(c.code)), "{}", c.code);
+        }
     }
 
     #[test]

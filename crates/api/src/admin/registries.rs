@@ -95,6 +95,17 @@ fn validate_url(raw: &str, settings: &RegistryClientSettings, exempt: bool) -> A
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// Whether two registry URLs reach the same host and port (the scheme's default port counts).
+fn same_origin_host(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => {
+            a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
@@ -152,7 +163,20 @@ pub async fn update(
         .await?
         .ok_or_else(|| registry_not_found(name))?;
     if let Some(url) = &req.url {
-        row.url = validate_url(url, settings, row.bootstrapped)?;
+        // A new URL passes exactly the checks of a new registry, also for the bootstrapped one
+        // (only its configured URL is exempt from REGISTRY_ALLOWED_HOSTS); the same URL again
+        // (an edit form sends every field) is no change.
+        let unchanged = parse_registry_url(url)
+            .is_ok_and(|u| u.as_str().trim_end_matches('/') == row.url.trim_end_matches('/'));
+        let new_url = validate_url(url, settings, unchanged && row.bootstrapped)?;
+        let keeps_password = req.password.is_none() && row.password_encrypted.is_some();
+        if keeps_password && !same_origin_host(&row.url, &new_url) {
+            return Err(AppError::bad_request(
+                "credentials_required",
+                "the URL moves to another host or port: give the password again in the same request (the stored password is never sent to a new host)",
+            ));
+        }
+        row.url = new_url;
     }
     if let Some(username) = &req.username {
         row.username = non_empty(Some(username)).map(str::to_string);

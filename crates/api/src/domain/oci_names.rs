@@ -9,8 +9,12 @@ pub struct RepositoryName(String);
 impl RepositoryName {
     pub const MAX_LEN: usize = 255;
 
+    pub fn is_valid(raw: &str) -> bool {
+        raw.len() <= Self::MAX_LEN && raw.split('/').all(is_path_component)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        if raw.len() <= Self::MAX_LEN && raw.split('/').all(is_path_component) {
+        if Self::is_valid(raw) {
             Ok(Self(raw.to_string()))
         } else {
             Err(AppError::bad_request(

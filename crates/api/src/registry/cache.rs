@@ -147,9 +147,15 @@ pub trait Weigh {
     fn weigh(&self) -> u64;
 }
 
+/// A list of names weighs what it holds in memory: each string's bytes and header, plus the
+/// vector.
 impl Weigh for Arc<Vec<String>> {
     fn weigh(&self) -> u64 {
-        1 + self.len() as u64
+        let strings: usize = self
+            .iter()
+            .map(|s| s.capacity() + std::mem::size_of::<String>())
+            .sum();
+        (strings + std::mem::size_of::<Vec<String>>()) as u64
     }
 }
 
@@ -166,7 +172,7 @@ pub struct TtlCache<K, V> {
 }
 
 impl<K: Eq + Hash + Clone, V: Clone + Weigh> TtlCache<K, V> {
-    /// `capacity` is in weight units (entries, or names for lists).
+    /// `capacity` is in weight units (entries, or bytes for lists of names).
     pub fn new(ttl: Duration, estimated_items: usize, capacity: u64) -> Self {
         let cache = (!ttl.is_zero() && capacity > 0)
             .then(|| Cache::with_weighter(estimated_items.max(16), capacity, TtlWeighter));

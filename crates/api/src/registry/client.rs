@@ -34,6 +34,13 @@ const PAGE_SIZE: usize = 1000;
 /// Tried in turn when a registry refuses a page size with `PAGINATION_NUMBER_INVALID`.
 const FALLBACK_PAGE_SIZES: [Option<usize>; 2] = [Some(100), None];
 const MAX_PAGES: usize = 100_000;
+/// A list walk (catalog or tags) stops with 502 `registry_bad_content` beyond this many names…
+const MAX_LIST_NAMES: usize = 1_000_000;
+/// …or this many bytes of names: a registry cannot make the server hold more.
+const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
+/// What the catalog cache and the tag-list cache may hold, in bytes of names (see `Weigh`).
+const CATALOG_CACHE_BYTES: u64 = 96 * 1024 * 1024;
+const TAGS_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 const FLIGHT_STRIPES: usize = 32;
 
 /// What identifies a client's configuration: a change rebuilds it (and drops its caches).
@@ -209,9 +216,9 @@ impl RegistryClient {
             metrics,
             fingerprint,
             content,
-            // One entry of any size: the whole catalog.
-            catalog: TtlCache::new(ttl, 1, u64::MAX >> 8),
-            tags: TtlCache::new(ttl, 1024, 2_000_000),
+            // One entry: the whole catalog, weighed by its real size.
+            catalog: TtlCache::new(ttl, 1, CATALOG_CACHE_BYTES),
+            tags: TtlCache::new(ttl, 1024, TAGS_CACHE_BYTES),
             tag_digests: TtlCache::new(ttl, 16_384, 200_000),
             flights: (0..FLIGHT_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
@@ -593,6 +600,7 @@ impl RegistryClient {
         let mut sizes = std::iter::once(Some(PAGE_SIZE)).chain(FALLBACK_PAGE_SIZES);
         let mut next = Some(self.page_url(first_path, sizes.next().flatten())?);
         let mut names = Vec::new();
+        let mut name_bytes = 0usize;
         let mut seen = std::collections::HashSet::new();
         let mut pages = 0;
         while let Some(url) = next.take() {
@@ -644,7 +652,16 @@ impl RegistryClient {
             } else {
                 page.tags
             };
-            names.extend(items.unwrap_or_default());
+            let items = items.unwrap_or_default();
+            name_bytes += items.iter().map(String::len).sum::<usize>();
+            names.extend(items);
+            if names.len() > MAX_LIST_NAMES || name_bytes > MAX_LIST_BYTES {
+                return Err(bad_content(format!(
+                    "registry {:?} sent more than {MAX_LIST_NAMES} names or {} MiB of names in its {op} list",
+                    self.name,
+                    MAX_LIST_BYTES >> 20
+                )));
+            }
             next = self.next_link(&url, &response.headers)?;
         }
         Ok(names)
@@ -718,6 +735,16 @@ impl RegistryClient {
                 false,
             )
             .await?;
+        // Never pass on a name that is not a repository name: it would end up in URLs.
+        let before = names.len();
+        names.retain(|n| RepositoryName::is_valid(n));
+        if names.len() < before {
+            tracing::warn!(
+                registry = %self.name,
+                skipped = before - names.len(),
+                "skipped catalog names that are not valid repository names"
+            );
+        }
         names.sort_unstable();
         names.dedup();
         let names = Arc::new(names);
@@ -725,8 +752,9 @@ impl RegistryClient {
         Ok(names)
     }
 
-    /// Every tag of `repo` (empty when the registry has none: `[]`, `null` or `NAME_UNKNOWN`);
-    /// cached for the TTL unless `refresh`.
+    /// Every tag of `repo` (empty for an emptied repository: `[]` or `null`); 404 `not_found`
+    /// when the registry does not know the repository (`NAME_UNKNOWN`). Cached for the TTL
+    /// unless `refresh`.
     pub async fn tags(&self, repo: &RepositoryName, refresh: bool) -> AppResult<Arc<Vec<String>>> {
         let key = repo.as_str().to_string();
         if !refresh {
@@ -748,9 +776,20 @@ impl RegistryClient {
                 &format!("{repo}/tags/list"),
                 pull_scope(repo),
                 "tags",
-                true,
+                false,
             )
-            .await?;
+            .await
+            .map_err(|e| match e.code() {
+                "not_found" => AppError::not_found(
+                    "not_found",
+                    format!(
+                        "registry {:?} has no repository named {:?}",
+                        self.name,
+                        repo.as_str()
+                    ),
+                ),
+                _ => e,
+            })?;
         // A registry is not trusted to send only valid tags; those would fail later anyway.
         tags.retain(|t| Tag::is_valid(t));
         tags.sort_unstable();

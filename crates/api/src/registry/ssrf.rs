@@ -9,15 +9,28 @@ use url::{Host, Url};
 
 use crate::error::AppError;
 
-/// fd00:ec2::254, the IPv6 address of the AWS instance metadata service.
-const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254);
+/// Metadata services outside the link-local ranges: fd00:ec2::254 (AWS over IPv6) and
+/// fd20:ce::254 (Google over IPv6).
+const METADATA_V6: [Ipv6Addr; 2] = [
+    Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254),
+    Ipv6Addr::new(0xfd20, 0x00ce, 0, 0, 0, 0, 0, 0x0254),
+];
 
-/// Names of metadata services that are refused before any DNS lookup.
-const METADATA_HOSTNAMES: [&str; 4] = [
+/// Metadata services outside 169.254.0.0/16: 100.100.100.200 (Alibaba Cloud) and
+/// 192.0.0.192 (Oracle Cloud).
+const METADATA_V4: [Ipv4Addr; 2] = [
+    Ipv4Addr::new(100, 100, 100, 200),
+    Ipv4Addr::new(192, 0, 0, 192),
+];
+
+/// Names of metadata services, refused whatever they resolve to (before any DNS lookup).
+const METADATA_HOSTNAMES: [&str; 6] = [
+    "metadata",
     "metadata.google.internal",
     "metadata.goog",
     "instance-data",
     "instance-data.ec2.internal",
+    "metadata.azure.com",
 ];
 
 /// Whether `ip` is link-local or a cloud metadata address, also when wrapped in IPv6.
@@ -29,19 +42,22 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
                 return is_forbidden_v4(v4);
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) reaches IPv4 addresses from IPv6-only hosts.
-            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let v4 =
-                    Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-                return is_forbidden_v4(v4);
+            let embedded =
+                Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+            // NAT64 (64:ff9b::/96) reaches IPv4 addresses from IPv6-only hosts, and the
+            // deprecated IPv4-compatible form (::a.b.c.d) still parses.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0; 6] {
+                if is_forbidden_v4(embedded) {
+                    return true;
+                }
             }
-            (s[0] & 0xffc0) == 0xfe80 || v6 == AWS_METADATA_V6
+            (s[0] & 0xffc0) == 0xfe80 || METADATA_V6.contains(&v6)
         }
     }
 }
 
 fn is_forbidden_v4(ip: Ipv4Addr) -> bool {
-    ip.is_link_local()
+    ip.is_link_local() || METADATA_V4.contains(&ip)
 }
 
 /// Whether the host of `url` is a forbidden address or metadata name (no DNS lookup).
@@ -231,6 +247,21 @@ mod tests {
             // The URL parser turns numeric hosts into IPv4 addresses.
             "http://2852039166/",
             "http://0xa9fea9fe/",
+            "http://0251.0376.0251.0376/",
+            "http://169.254.43518/",
+            "http://[::ffff:a9fe:a9fe]/",
+            "http://[0:0:0:0:0:ffff:169.254.169.254]/",
+            "http://[::169.254.169.254]/",
+            "http://100.100.100.200/",
+            "http://[::ffff:100.100.100.200]/",
+            "http://192.0.0.192/",
+            "http://3221225664/",
+            "http://[FD00:EC2::254]/",
+            "http://[fd00:ec2:0:0:0:0:0:254]:8080/",
+            "http://[fd20:ce::254]/",
+            "http://metadata/",
+            "http://Metadata./",
+            "http://metadata.goog/",
         ] {
             let err = check_registry_url(&url(bad), None, false).unwrap_err();
             assert_eq!(err.code(), "registry_host_forbidden", "{bad}");

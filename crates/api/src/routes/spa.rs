@@ -36,6 +36,10 @@ impl StaticAssets {
         let mut files = HashMap::new();
         if dir.join("index.html").is_file() {
             collect(dir, dir, &mut files)?;
+            let index = String::from_utf8_lossy(&files["index.html"].body).into_owned();
+            for (name, asset) in files.iter_mut() {
+                asset.immutable = name != "index.html" && is_hashed_output(name, &index);
+            }
         } else {
             tracing::warn!(dir = %dir.display(), "STATIC_DIR has no index.html: serving a placeholder page");
             files.insert(
@@ -127,7 +131,8 @@ fn asset(name: &str, body: Vec<u8>) -> Asset {
             || ["javascript", "json", "wasm", "svg+xml"].contains(&mime.subtype().as_str()));
     let gzipped = compressible.then(|| gzip(&body)).flatten();
     Asset {
-        immutable: name != "index.html" && is_hashed(name),
+        // Decided once every file is read (see `is_hashed_output`).
+        immutable: false,
         body: body.into(),
         gzipped,
         content_type,
@@ -140,14 +145,18 @@ fn gzip(body: &[u8]) -> Option<web::Bytes> {
     encoder.finish().ok().map(Into::into)
 }
 
-/// trunk names build outputs `name-<16 hex>.ext` (and `_bg.wasm`): their content never
-/// changes under the same name.
-fn is_hashed(name: &str) -> bool {
+/// Whether `name` is a build output whose content never changes under that name: `index.html`
+/// references it and its name carries a content hash (`name-<hex>.ext`, `_bg.wasm` too). trunk
+/// prints the hash as a number in hex, so it has 16 digits only most of the time (a leading zero
+/// is dropped): at least 8 hex digits count.
+fn is_hashed_output(name: &str, index_html: &str) -> bool {
     let file = name.rsplit('/').next().unwrap_or(name);
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    let looks_hashed = stem
+        .rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    looks_hashed && index_html.contains(file)
 }
 
 /// A CSP for the app page that allows its own inline loader script by hash and nothing else.
@@ -235,13 +244,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trunk_hashed_names_are_recognised() {
-        assert!(is_hashed("web-5f0e9c1b2a3d4e5f.js"));
-        assert!(is_hashed("web-5f0e9c1b2a3d4e5f_bg.wasm"));
-        assert!(is_hashed("style-0123456789abcdef.css"));
-        assert!(!is_hashed("index.html"));
-        assert!(!is_hashed("favicon.svg"));
-        assert!(!is_hashed("my-file.js"));
+    fn trunk_hashed_names_that_index_html_references_are_recognised() {
+        let index = r#"<link rel="stylesheet" href="/style-0123456789abcdef.css">
+            <link rel="preload" href="/web-8e25beca996f911_bg.wasm">
+            <script type="module">import init from '/web-8e25beca996f911.js';
+            init({ module_or_path: '/web-8e25beca996f911_bg.wasm' });</script>
+            <link rel="icon" href="/favicon-5f0e9c1b2a3d4e5f.svg">"#;
+        // 15 hex digits: trunk drops a leading zero of its hash.
+        assert!(is_hashed_output("web-8e25beca996f911.js", index));
+        assert!(is_hashed_output("web-8e25beca996f911_bg.wasm", index));
+        assert!(is_hashed_output("style-0123456789abcdef.css", index));
+        assert!(is_hashed_output("favicon-5f0e9c1b2a3d4e5f.svg", index));
+        // Not referenced, or no hash in the name.
+        assert!(!is_hashed_output("web-5f0e9c1b2a3d4e5f.js", index));
+        assert!(!is_hashed_output("index.html", index));
+        assert!(!is_hashed_output("favicon.svg", "favicon.svg"));
+        assert!(!is_hashed_output("my-file.js", "my-file.js"));
+    }
+
+    #[test]
+    fn a_built_folder_serves_referenced_hashed_assets_as_immutable() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<script type=module>import init from '/web-8e25beca996f911.js';</script>",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("web-8e25beca996f911.js"), "x").unwrap();
+        std::fs::write(dir.path().join("robots.txt"), "x").unwrap();
+        let assets = StaticAssets::load(dir.path()).unwrap();
+        assert!(assets.files["web-8e25beca996f911.js"].immutable);
+        assert!(!assets.files["robots.txt"].immutable);
+        assert!(!assets.files["index.html"].immutable);
     }
 
     #[test]

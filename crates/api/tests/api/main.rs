@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod cli;
 mod foundation;
+mod hardening;
 mod harness;
 mod helpers;
 mod openapi;

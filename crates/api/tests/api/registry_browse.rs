@@ -426,3 +426,31 @@ async fn health_reports_a_reachable_registry_and_its_api_version(mode: AuthMode)
     assert_eq!(body["api_version"], "registry/2.0");
     assert!(body["latency_ms"].is_u64());
 }
+
+in_every_auth_mode!(an_emptied_repository_lists_no_tags_and_an_unknown_one_is_404);
+async fn an_emptied_repository_lists_no_tags_and_an_unknown_one_is_404(mode: AuthMode) {
+    let registry = start_registry(mode).await;
+    let f = registry.seed_standard().await;
+    let (app, admin) = app_for(&registry).await;
+    let t = admin.token.as_str();
+    let repo = &f.worker.repository;
+    let res = app
+        .delete(
+            &format!("/api/repositories/{repo}/manifests/{}", f.worker.digest),
+            t,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let (status, body) = status_and_json(
+        app.get(&format!("/api/repositories/{repo}/tags?refresh=true"), t)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total"], 0);
+    let (status, body) =
+        status_and_json(app.get("/api/repositories/never/existed/tags", t).await).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"], "not_found");
+}

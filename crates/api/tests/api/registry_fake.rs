@@ -343,7 +343,11 @@ async fn an_empty_repository_has_an_empty_tag_list_however_the_registry_says_it(
     .await;
     let (app, token) = app_against(&fake.url(), None).await;
 
-    for repo in ["nulls", "empty", "gone"] {
+    let (status, body) =
+        status_and_json(app.get("/api/repositories/gone/tags", &token).await).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"], "not_found");
+    for repo in ["nulls", "empty"] {
         let (status, body) = status_and_json(
             app.get(
                 &format!("/api/repositories/{repo}/tags?details=true"),
@@ -355,5 +359,62 @@ async fn an_empty_repository_has_an_empty_tag_list_however_the_registry_says_it(
         assert_eq!(status, 200, "{repo}: {body}");
         assert_eq!(body["total"], 0);
         assert_eq!(body["tags"], json!([]));
+    }
+}
+
+#[tokio::test]
+async fn an_endless_catalog_of_huge_names_stops_with_502_and_memory_stays_bounded() {
+    // Every page: 1,000 names of 200 bytes and a link to the next page, for ever.
+    let fake = FakeServer::start(|req| {
+        if req.path() != "/v2/_catalog" {
+            return HttpResponse::Ok().json(json!({}));
+        }
+        let page: usize = query_param(req, "last")
+            .and_then(|l| l.trim_start_matches('p').parse().ok())
+            .unwrap_or(0)
+            + 1;
+        let names: Vec<String> = (0..1000)
+            .map(|i| format!("{}{page:08}x{i:04}", "a".repeat(186)))
+            .collect();
+        HttpResponse::Ok()
+            .insert_header((
+                "Link",
+                format!("</v2/_catalog?last=p{page}&n=1000>; rel=\"next\""),
+            ))
+            .json(json!({"repositories": names}))
+    })
+    .await;
+    let (app, token) = app_against(&fake.url(), None).await;
+    let (status, body) = status_and_json(app.get("/api/catalog", &token).await).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"], "registry_bad_content");
+    // 64 MiB of 200-byte names is about 336 pages: the walk stopped there, not later.
+    let pages = fake
+        .seen()
+        .iter()
+        .filter(|s| s.path.starts_with("/v2/_catalog"))
+        .count();
+    assert!((300..=400).contains(&pages), "{pages} pages were read");
+}
+
+#[tokio::test]
+async fn catalog_names_that_are_not_repository_names_are_skipped() {
+    let fake = FakeServer::start(|req| match req.path() {
+        "/v2/_catalog" => HttpResponse::Ok().json(json!({"repositories": [
+            "good/app", "../etc/passwd", "UPPER", "ok", "a//b", "x?y=1", "with space"
+        ]})),
+        _ => HttpResponse::Ok().json(json!({})),
+    })
+    .await;
+    let (app, token) = app_against(&fake.url(), None).await;
+    let (status, body) = status_and_json(app.get("/api/catalog?per_page=100", &token).await).await;
+    assert_eq!(status, 200, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("good/app") && text.contains("\"ok\""),
+        "{text}"
+    );
+    for bad in ["passwd", "UPPER", "a//b", "x?y", "with space"] {
+        assert!(!text.contains(bad), "{bad} in {text}");
     }
 }
