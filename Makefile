@@ -97,8 +97,11 @@ api:
 
 build: web api
 
+# Loopback only unless HOST says otherwise (e.g. `make run HOST=0.0.0.0`).
+HOST ?= 127.0.0.1
 run: build
-	STATIC_DIR=$(DIST) PORT=$(PORT) $(TARGET)/release/registry-gui serve
+	@echo "serving on http://$(HOST):$(PORT) (loopback only unless HOST=0.0.0.0)"
+	STATIC_DIR=$(DIST) HOST=$(HOST) PORT=$(PORT) $(TARGET)/release/registry-gui serve
 
 ## ---- checks --------------------------------------------------------------
 

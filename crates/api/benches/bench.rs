@@ -5,7 +5,9 @@
 //! (a) the 1,000-tag list with details, cold and warm; (b) the 10,000-repository catalog, cold
 //! and warm; (c) requests/s and p99 of warm authenticated pages under 32 concurrent clients;
 //! (d) this process's RSS afterwards; (e) the reference: a plain client fetching the same
-//! manifests and configs straight from the registry with the same concurrency.
+//! manifests and configs straight from the registry with the same concurrency; (f) a complete
+//! sign-in (password at bcrypt cost 12, then a backup code) while 120 bad logins from another
+//! address are in flight, against the same sign-in on an idle server.
 //!
 //! Loopback only; every loop is bounded in time and count.
 #![allow(dead_code)]
@@ -365,9 +367,73 @@ async fn run() -> anyhow::Result<()> {
         "| (e) reference: plain client, tag list + {TAGS} manifests + {TAGS} configs, {concurrency} in flight (p50 of {COLD_SAMPLES}) | {} | | |",
         ms(reference_p50)
     );
+    let (idle, flooded, refused) = sign_in_under_flood().await?;
+    println!(
+        "| (f) sign-in (password + backup code) with 120 bad logins in flight from another address (worst of {FLOOD_SAMPLES}) | {} ({:.1}x idle {}; {refused} of each flood refused at once, 503 or 429) | < 2 s | {} |",
+        ms(flooded),
+        flooded.as_secs_f64() / idle.as_secs_f64(),
+        ms(idle),
+        verdict(flooded < Duration::from_secs(2))
+    );
     println!(
         "\nmanifest/config cache: {:.1} MiB; the RSS includes the load generator and the seeding data.",
         app.state.registries.content_cache_bytes() as f64 / (1024.0 * 1024.0)
     );
     Ok(())
+}
+
+const FLOOD_SAMPLES: usize = 3;
+const FLOOD_REQUESTS: usize = 120;
+
+/// (f): the worst of [`FLOOD_SAMPLES`] complete sign-ins on an idle server, the worst under a
+/// flood of [`FLOOD_REQUESTS`] bad logins from 127.0.0.2, and how many of a flood were refused
+/// without a password check (503 `server_busy` or 429).
+async fn sign_in_under_flood() -> anyhow::Result<(Duration, Duration, usize)> {
+    let app = helpers::spawn_app_with(|s| s.bcrypt_cost = 12).await;
+    let admin = app.admin().await;
+    let mut codes = admin.backup_codes.clone().into_iter();
+    let sign_in = |code: String| {
+        let app = &app;
+        async move {
+            let started = Instant::now();
+            let res = app.login("admin", helpers::ADMIN_PASSWORD).await;
+            anyhow::ensure!(res.status() == 200, "login answered {}", res.status());
+            let body: serde_json::Value = res.json().await?;
+            let token = body["login_token"].as_str().unwrap_or_default().to_string();
+            let res = app.verify(&token, &code).await;
+            anyhow::ensure!(res.status() == 200, "verify answered {}", res.status());
+            Ok::<_, anyhow::Error>(started.elapsed())
+        }
+    };
+    let mut idle = Duration::ZERO;
+    for _ in 0..FLOOD_SAMPLES {
+        idle = idle.max(sign_in(codes.next().context("backup codes")?).await?);
+    }
+    let attacker = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>()?)
+        .build()?;
+    let mut flooded = Duration::ZERO;
+    let mut refused = 0;
+    for round in 0..FLOOD_SAMPLES {
+        let flood: Vec<_> = (0..FLOOD_REQUESTS)
+            .map(|i| {
+                let (http, url) = (attacker.clone(), app.url("/api/auth/login"));
+                tokio::spawn(async move {
+                    http.post(url)
+                        .json(&serde_json::json!({"username": format!("flood{round}x{i}"), "password": "wrong-password"}))
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        flooded = flooded.max(sign_in(codes.next().context("backup codes")?).await?);
+        for handle in flood {
+            if handle.await?? != 401 {
+                refused += 1;
+            }
+        }
+    }
+    Ok((idle, flooded, refused / FLOOD_SAMPLES))
 }

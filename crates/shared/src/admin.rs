@@ -17,14 +17,16 @@ pub struct AdminUser {
     pub last_login_at: Option<String>,
     pub last_login_ip: Option<String>,
     pub failed_logins: i64,
-    /// Set while sign-in is throttled after too many failures.
+    /// Set while sign-in is throttled for the user from every address (the cap across all
+    /// addresses, `LOGIN_MAX_FAILURES_PER_USER_TOTAL`); the per-address limit holds back only
+    /// the address that failed and does not show here.
     pub locked_until: Option<String>,
     /// Locked by an administrator.
     pub locked: bool,
     /// Neither locked by an administrator nor throttled.
     pub active: bool,
     pub must_change_password: bool,
-    /// Sessions issued since the user's sessions were last revoked.
+    /// Live sessions: issued, not logged out, revoked or expired.
     pub active_sessions: i64,
 }
 

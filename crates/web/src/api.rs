@@ -34,7 +34,7 @@ pub struct ApiError {
     /// The API's stable error code (`invalid_code`, `registry_unreachable`, ...).
     pub code: String,
     pub message: String,
-    /// Seconds to wait, from `Retry-After` on `429 too_many_attempts`.
+    /// Seconds to wait, from `Retry-After` (429 `too_many_attempts`, 503 `server_busy`).
     pub retry_after: Option<u64>,
 }
 

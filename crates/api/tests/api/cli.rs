@@ -233,3 +233,63 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
     let token = restored.sign_in_again(&session).await;
     assert_eq!(restored.get("/api/auth/me", &token).await.status(), 200);
 }
+
+#[tokio::test]
+async fn user_list_shows_the_throttle_state_under_the_configured_limits() {
+    let app = spawn_app().await;
+    app.admin().await;
+    for _ in 0..3 {
+        assert_eq!(app.login("admin", "wrong-password").await.status(), 401);
+    }
+    let list = |total: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_registry-gui"))
+            .args(["user", "list", "--json"])
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", app.db_path.display()),
+            )
+            .env("LOGIN_MAX_FAILURES_PER_USER_TOTAL", total)
+            .env_remove("SECRET_KEY")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        list["users"][0].clone()
+    };
+    // Three failures reach a cap of 3, not the default of 50.
+    let user = list("3");
+    assert_eq!(user["active"], false, "{user}");
+    assert!(user["locked_until"].is_string());
+    assert_eq!(list("50")["active"], true);
+    let out = Command::new(env!("CARGO_BIN_EXE_registry-gui"))
+        .args(["user", "list"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", app.db_path.display()),
+        )
+        .env("LOGIN_MAX_FAILURES_PER_USER_TOTAL", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a bad limit is a usage error");
+    assert!(stderr(&out).contains("LOGIN_MAX_FAILURES_PER_USER_TOTAL"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backup_is_written_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    assert_eq!(
+        cli(&db, &["user", "create", "ops", "--role", "admin"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let backup = dir.path().join("b.db");
+    let out = cli(&db, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+}

@@ -68,7 +68,7 @@ fn status_badges(u: &AdminUser) -> impl IntoView {
             "status-warn",
             "Throttled".into(),
             format!(
-                "Too many failed sign-ins; blocked until {}",
+                "Too many failed sign-ins from all addresses together; blocked everywhere until {}",
                 crate::format::absolute_time(until)
             ),
         ));

@@ -82,6 +82,12 @@ fn describe(err: &ApiError, backup: bool) -> FormError {
             Some(secs) => format!("Too many attempts. Try again in {}.", wait_text(secs)),
             None => "Too many attempts. Wait a few minutes and try again.".to_string(),
         },
+        "server_busy" => {
+            "The server is busy checking other sign-ins. Try again in a moment.".to_string()
+        }
+        "password_too_long" => {
+            "That password is longer than any password can be here (72 bytes): check what you typed.".to_string()
+        }
         _ => err.message.clone(),
     };
     FormError {
@@ -89,7 +95,7 @@ fn describe(err: &ApiError, backup: bool) -> FormError {
         text,
         until_ms: err
             .retry_after
-            .filter(|_| err.code == "too_many_attempts")
+            .filter(|_| err.code == "too_many_attempts" || err.code == "server_busy")
             .map(|secs| js_sys::Date::now() + secs as f64 * 1000.0),
     }
 }
@@ -330,8 +336,14 @@ fn LoginError(error: RwSignal<Option<FormError>>, now: RwSignal<f64>) -> impl In
                 .map(|until| ((until - now.get()) / 1000.0).ceil())
                 .filter(|s| *s > 0.0);
             let text = match wait {
+                Some(secs) if e.code == "server_busy" => format!(
+                    "The server is busy checking other sign-ins. Try again in {}.",
+                    wait_text(secs as u64)
+                ),
                 Some(secs) => format!("Too many attempts. Try again in {}.", wait_text(secs as u64)),
-                None if e.code == "too_many_attempts" => "You can try again now.".to_string(),
+                None if e.code == "too_many_attempts" || e.code == "server_busy" => {
+                    "You can try again now.".to_string()
+                }
                 None => e.text.clone(),
             };
             view! {
