@@ -46,10 +46,9 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
                 Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
             // NAT64 (64:ff9b::/96) reaches IPv4 addresses from IPv6-only hosts, and the
             // deprecated IPv4-compatible form (::a.b.c.d) still parses.
-            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0; 6] {
-                if is_forbidden_v4(embedded) {
-                    return true;
-                }
+            let embeds_v4 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0; 6];
+            if embeds_v4 && is_forbidden_v4(embedded) {
+                return true;
             }
             (s[0] & 0xffc0) == 0xfe80 || METADATA_V6.contains(&v6)
         }
