@@ -222,3 +222,24 @@ pub fn ForcedPasswordChange() -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_new_password;
+
+    #[test]
+    fn the_form_applies_the_servers_policy() {
+        // Three characters in eight bytes: too short, as the server counts.
+        assert!(check_new_password("bob", "old-password", "€é€", "€é€").is_err());
+        assert!(check_new_password("bob", "old-password", "€é€€é€€é", "€é€€é€€é").is_ok());
+        assert!(
+            check_new_password("bob", "old-password", &"€".repeat(25), &"€".repeat(25)).is_err()
+        );
+        assert!(check_new_password("bob", "old-password", "BOB", "BOB").is_err());
+        assert!(check_new_password("bob", "old-password", "zzzzzzzzz", "zzzzzzzzz").is_err());
+        assert!(
+            check_new_password("bob", "same-password", "same-password", "same-password").is_err()
+        );
+        assert!(check_new_password("bob", "old-password", "new-password", "other").is_err());
+    }
+}
