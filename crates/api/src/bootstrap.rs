@@ -88,6 +88,11 @@ pub async fn jwt_secret(
 /// backup codes keep working (see `auth::backup_codes`).
 pub async fn protect_secrets(pool: &SqlitePool, cipher: &SecretCipher) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
+    // A write first takes the write lock (waiting for a busy server): a deferred transaction
+    // that read first could fail at once with SQLITE_BUSY when it tried to write.
+    sqlx::query("UPDATE settings SET value = value WHERE 0")
+        .execute(&mut *tx)
+        .await?;
     let clear = users::with_clear_totp_secret(&mut tx).await?;
     for (id, secret) in &clear {
         users::store_encrypted_totp_secret(&mut tx, *id, &cipher.encrypt(secret)?).await?;

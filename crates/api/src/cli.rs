@@ -62,10 +62,14 @@ pub async fn run(command: Command) -> ExitCode {
 async fn open(db: &DatabaseArgs) -> Result<SqlitePool, CliError> {
     let settings = db.settings()?;
     let pool = crate::db::connect(&settings.path).await?;
-    let cipher = crate::crypto::SecretCipher::load(&settings)?;
-    crate::bootstrap::protect_secrets(&pool, &cipher)
-        .await
-        .map_err(|e| CliError::Refused(format!("{e:#}")))?;
+    // Only with the key the server uses: a key file generated here, next to a database whose
+    // server has SECRET_KEY, would encrypt its secrets under a key the server does not have.
+    if settings.secret_key.is_some() || crate::crypto::key_file_for(&settings.path).exists() {
+        let cipher = crate::crypto::SecretCipher::load(&settings)?;
+        crate::bootstrap::protect_secrets(&pool, &cipher)
+            .await
+            .map_err(|e| CliError::Refused(format!("{e:#}")))?;
+    }
     Ok(pool)
 }
 

@@ -450,8 +450,13 @@ pub fn parse_registry_url(raw: &str) -> Result<Url, String> {
         return Err(format!("{raw:?} has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the credentials back (the message goes to clients and logs).
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
         return Err(format!(
-            "{raw:?} must not carry credentials; set a username and password instead"
+            "{:?} must not carry credentials; set a username and password instead",
+            shown.as_str()
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {

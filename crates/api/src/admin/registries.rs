@@ -95,11 +95,14 @@ fn validate_url(raw: &str, settings: &RegistryClientSettings, exempt: bool) -> A
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-/// Whether two registry URLs reach the same host and port (the scheme's default port counts).
+/// Whether two registry URLs reach the same host and port with the same scheme (the scheme's
+/// default port counts): a stored password may go there. https → http would send it in clear.
 fn same_origin_host(a: &str, b: &str) -> bool {
     match (url::Url::parse(a), url::Url::parse(b)) {
         (Ok(a), Ok(b)) => {
-            a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+            a.scheme() == b.scheme()
+                && a.host_str().map(str::to_ascii_lowercase)
+                    == b.host_str().map(str::to_ascii_lowercase)
                 && a.port_or_known_default() == b.port_or_known_default()
         }
         _ => false,
@@ -173,7 +176,7 @@ pub async fn update(
         if keeps_password && !same_origin_host(&row.url, &new_url) {
             return Err(AppError::bad_request(
                 "credentials_required",
-                "the URL moves to another host or port: give the password again in the same request (the stored password is never sent to a new host)",
+                "the URL moves to another host, port or scheme: give the password again in the same request (the stored password is never sent to a new host)",
             ));
         }
         row.url = new_url;
@@ -190,6 +193,14 @@ pub async fn update(
         row.pull_host = validate_pull_host(pull_host)?;
     }
     if let Some(v) = req.insecure_tls {
+        // Switching certificate checks off exposes the stored password to whoever can intercept
+        // the connection: only with the password given again.
+        if v && !row.insecure_tls && req.password.is_none() && row.password_encrypted.is_some() {
+            return Err(AppError::bad_request(
+                "credentials_required",
+                "turning TLS verification off: give the password again in the same request",
+            ));
+        }
         row.insecure_tls = v;
     }
     if let Some(v) = req.read_only {

@@ -62,6 +62,25 @@ pub struct Client {
     pub ip: String,
 }
 
+impl Client {
+    /// The address that limits count against: the IPv4 address, or the /64 of an IPv6 one
+    /// (one host usually holds a whole /64, so counting single IPv6 addresses would give it
+    /// endless budgets). The audit log keeps the full address.
+    pub fn throttle_key(&self) -> String {
+        match self.ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+            Ok(std::net::IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .map_or(self.ip.clone(), |v4| v4.to_string()),
+            _ => self.ip.clone(),
+        }
+    }
+}
+
 fn limits(state: &AppState) -> throttle::Limits {
     let t = state.settings.throttle;
     throttle::Limits {
@@ -82,7 +101,7 @@ impl Attempt {
     /// Claims an attempt for `username` from the client, or answers 429 (one audit event per
     /// minute and key stands for all the attempts refused in it).
     async fn claim(state: &AppState, username: &str, client: &Client) -> AppResult<Self> {
-        match throttle::claim(&state.pool, username, &client.ip, limits(state)).await? {
+        match throttle::claim(&state.pool, username, &client.throttle_key(), limits(state)).await? {
             Claim::Granted(claim_id) => Ok(Self { claim_id }),
             Claim::Refused {
                 retry_after_secs,
@@ -97,9 +116,12 @@ impl Attempt {
         Ok(())
     }
 
+    /// A completed sign-in (or password confirmation): the claim is given back and this
+    /// address's failures for the user are forgotten. Never after the password step alone: that
+    /// would let whoever knows the password reset the code-guessing budget at will.
     async fn succeeded(self, state: &AppState, username: &str, client: &Client) -> AppResult<()> {
         throttle::release(&state.pool, self.claim_id).await?;
-        throttle::clear_user_at_ip(&state.pool, username, &client.ip).await?;
+        throttle::clear_user_at_ip(&state.pool, username, &client.throttle_key()).await?;
         Ok(())
     }
 }
@@ -113,7 +135,7 @@ async fn refuse(
 ) -> AppResult<AppError> {
     state.metrics.login_failure("throttled");
     let key = match scope {
-        Scope::Ip => format!("ip:{}", client.ip),
+        Scope::Ip => format!("ip:{}", client.throttle_key()),
         Scope::UserAtIp | Scope::UserTotal => format!("user:{username}"),
     };
     let mut tx = state.pool.begin().await?;
@@ -184,7 +206,7 @@ pub async fn login(
         return Err(invalid_credentials());
     }
     refuse_long_password(&req.password)?;
-    let _admission = state.hasher.admit(&client.ip)?;
+    let _admission = state.hasher.admit(&client.throttle_key())?;
     let attempt = Attempt::claim(state, &username, client).await?;
 
     let user = users::find_by_username(&state.pool, &username).await?;
@@ -209,7 +231,9 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
-    attempt.succeeded(state, &user.username, client).await?;
+    // The password was right: the attempt is not a failure, but nothing is forgiven until the
+    // second factor is through too.
+    attempt.give_back(state).await?;
     if user.locked {
         audit::record(
             &state.pool,
@@ -231,28 +255,37 @@ pub async fn login(
 
     let login_token = random_token(32);
     let expires_at = unix_now() + LOGIN_TOKEN_TTL_SECS;
+    // The step is only written while the account is as the password check saw it: a password
+    // change, reset or lock during the bcrypt check must not leave a step proven by the old
+    // password behind.
     if user.totp_enabled && user.totp_secret_encrypted.is_some() {
-        challenges::insert(
+        let written = challenges::insert(
             &state.pool,
             &sha256_hex(&login_token),
-            user.id,
+            &user,
             Purpose::Verify,
             None,
             expires_at,
         )
         .await?;
+        if !written {
+            return Err(invalid_credentials());
+        }
         return Ok(LoginResponse::TotpRequired { login_token });
     }
     let secret = totp::generate_secret();
-    challenges::insert(
+    let written = challenges::insert(
         &state.pool,
         &sha256_hex(&login_token),
-        user.id,
+        &user,
         Purpose::Enroll,
         Some(&state.cipher.encrypt(&secret)?),
         expires_at,
     )
     .await?;
+    if !written {
+        return Err(invalid_credentials());
+    }
     let otpauth_uri = totp::otpauth_uri(&user.username, &secret);
     let qr_svg = totp::qr_svg(&otpauth_uri)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
@@ -315,10 +348,14 @@ pub async fn verify_two_factor(
             let codes = backup_codes::generate();
             let mut tx = state.pool.begin().await?;
             if !challenges::consume(&mut tx, &token_hash).await? {
+                drop(tx);
+                attempt.give_back(state).await?;
                 return Err(invalid_login_token());
             }
             if !users::enable_totp(&mut tx, user.id, &state.cipher.encrypt(&secret)?, step).await? {
                 // Enrolled since this step began: the old step must not replace the secret.
+                drop(tx);
+                attempt.give_back(state).await?;
                 return Err(invalid_login_token());
             }
             let hashes: Vec<String> = codes
@@ -349,6 +386,8 @@ pub async fn verify_two_factor(
                 let hash = backup_codes::hash(&state.cipher, &req.code);
                 let mut tx = state.pool.begin().await?;
                 if !challenges::consume(&mut tx, &token_hash).await? {
+                    drop(tx);
+                    attempt.give_back(state).await?;
                     return Err(invalid_login_token());
                 }
                 if !codes_table::use_code(&mut tx, user.id, &hash).await? {
@@ -384,6 +423,8 @@ pub async fn verify_two_factor(
                 };
                 let mut tx = state.pool.begin().await?;
                 if !challenges::consume(&mut tx, &token_hash).await? {
+                    drop(tx);
+                    attempt.give_back(state).await?;
                     return Err(invalid_login_token());
                 }
                 if !users::claim_totp_step(&mut *tx, user.id, step).await? {
@@ -502,7 +543,7 @@ async fn confirm_password(
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(invalid_credentials());
     }
-    let _admission = state.hasher.admit(&client.ip)?;
+    let _admission = state.hasher.admit(&client.throttle_key())?;
     let attempt = Attempt::claim(state, auth.username(), client).await?;
     if state
         .hasher
@@ -618,4 +659,23 @@ pub async fn logout(state: &AppState, auth: &AuthUser, client: &Client) -> AppRe
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Client;
+
+    fn key(ip: &str) -> String {
+        Client { ip: ip.into() }.throttle_key()
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64_and_ipv4_per_address() {
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("unknown"), "unknown");
+    }
 }

@@ -630,7 +630,16 @@ impl RegistryClient {
                 }
             }
             if response.status == StatusCode::NOT_FOUND && allow_missing {
-                return Ok(Vec::new());
+                // NAME_UNKNOWN on the first page: the registry never knew the repository.
+                // Any other 404 (some registries answer so for an emptied repository, or for a
+                // page that went away) ends the list with what was read.
+                if names.is_empty() && response.error_code().as_deref() == Some("NAME_UNKNOWN") {
+                    return Err(AppError::not_found(
+                        "not_found",
+                        "the registry does not know this repository",
+                    ));
+                }
+                return Ok(names);
             }
             if response.status == StatusCode::NOT_FOUND {
                 return Err(AppError::not_found(
@@ -776,7 +785,7 @@ impl RegistryClient {
                 &format!("{repo}/tags/list"),
                 pull_scope(repo),
                 "tags",
-                false,
+                true,
             )
             .await
             .map_err(|e| match e.code() {

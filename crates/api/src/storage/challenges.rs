@@ -3,6 +3,7 @@
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::unix_now;
+use super::users::UserRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -40,26 +41,29 @@ impl ChallengeRow {
     }
 }
 
+/// Writes a sign-in step for `user`, only while the user row still has the token version and
+/// lock state that `user` was read with; `false` when it changed in between.
 pub async fn insert(
     pool: &SqlitePool,
     token_hash: &str,
-    user_id: i64,
+    user: &UserRow,
     purpose: Purpose,
     pending_secret: Option<&str>,
     expires_at: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
         "INSERT INTO login_challenges (token_hash, user_id, purpose, pending_secret, expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+         SELECT ?, id, ?, ?, ? FROM users WHERE id = ? AND token_version = ? AND locked = 0",
     )
     .bind(token_hash)
-    .bind(user_id)
     .bind(purpose.as_str())
     .bind(pending_secret)
     .bind(expires_at)
+    .bind(user.id)
+    .bind(user.token_version)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// The live challenge for this token hash, if it has not expired.

@@ -881,3 +881,84 @@ async fn a_stored_password_is_never_sent_to_a_new_host() {
         .unwrap();
     assert!(body.to_string().contains("127.0.0.2:5001"));
 }
+
+#[tokio::test]
+async fn knowing_the_password_does_not_reset_the_code_guessing_budget() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let guess = wrong_code(&admin.totp_secret);
+    let mut checked = 0;
+    // Each round: the right password, then wrong codes until refused.
+    for _ in 0..4 {
+        let res = app.login("admin", ADMIN_PASSWORD).await;
+        if res.status() == 429 {
+            break;
+        }
+        let body: Value = res.json().await.unwrap();
+        let token = body["login_token"].as_str().unwrap().to_string();
+        for _ in 0..4 {
+            let res = app.verify(&token, &guess).await;
+            match res.status().as_u16() {
+                401 => checked += 1,
+                429 => break,
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+    assert_eq!(
+        checked, 5,
+        "the per-address limit counts codes across sign-in steps"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_password_is_not_sent_in_clear_or_without_certificate_checks() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &json!({"name": "tls", "url": "https://127.0.0.1:5443", "username": "ci", "password": "s3cret"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    for change in [
+        json!({"url": "http://127.0.0.1:5443"}),
+        json!({"insecure_tls": true}),
+    ] {
+        let res = app
+            .patch("/api/admin/registries/tls", &admin.token, &change)
+            .await;
+        assert_eq!(res.status(), 400, "{change}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "credentials_required"
+        );
+    }
+    let res = app
+        .patch(
+            "/api/admin/registries/tls",
+            &admin.token,
+            &json!({"insecure_tls": true, "password": "s3cret"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn a_url_with_credentials_is_refused_without_echoing_them() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &json!({"name": "creds", "url": "https://robot:hunter2@registry.example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("invalid_url"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
