@@ -409,9 +409,7 @@ async fn sign_in_under_flood() -> anyhow::Result<(Duration, Duration, usize)> {
     for _ in 0..FLOOD_SAMPLES {
         idle = idle.max(sign_in(codes.next().context("backup codes")?).await?);
     }
-    let attacker = reqwest::Client::builder()
-        .local_address("127.0.0.2".parse::<std::net::IpAddr>()?)
-        .build()?;
+    let attacker = helpers::client_from("127.0.0.2");
     let mut flooded = Duration::ZERO;
     let mut refused = 0;
     for round in 0..FLOOD_SAMPLES {

@@ -327,122 +327,125 @@ pub async fn verify_two_factor(
         return Err(account_locked());
     }
     let now = unix_now() as u64;
-    let username = user.username.as_str();
-    let wrong_code = |detail: &'static str| async move {
-        record_failure(state, username, client, "2fa_failed", detail).await?;
-        Ok::<_, AppError>(())
-    };
 
-    let session = match challenge.purpose() {
+    // Check the code first (no writes), then complete the step in one transaction that starts
+    // by consuming the login token.
+    let factor = match challenge.purpose() {
         Purpose::Enroll => {
-            let secret = challenge
-                .pending_secret
-                .as_deref()
-                .map(|s| state.cipher.decrypt(s))
-                .transpose()?
-                .ok_or_else(invalid_login_token)?;
-            let Some(step) = totp::matching_step(&secret, &req.code, now) else {
-                wrong_code("wrong code").await?;
-                return Err(wrong_code_error());
-            };
-            let codes = backup_codes::generate();
-            let mut tx = state.pool.begin().await?;
-            if !challenges::consume(&mut tx, &token_hash).await? {
-                drop(tx);
-                attempt.give_back(state).await?;
-                return Err(invalid_login_token());
+            match matching_totp(state, challenge.pending_secret.as_deref(), &req.code, now)? {
+                Some((secret, step)) => Factor::Enrollment { secret, step },
+                None => return wrong_code(state, &user, client, "wrong code").await,
             }
+        }
+        Purpose::Verify if backup_codes::looks_like_backup_code(&req.code) => {
+            Factor::BackupCode(backup_codes::hash(&state.cipher, &req.code))
+        }
+        Purpose::Verify => {
+            match matching_totp(state, user.totp_secret_encrypted.as_deref(), &req.code, now)? {
+                Some((_, step)) => Factor::Totp(step),
+                None => return wrong_code(state, &user, client, "wrong code").await,
+            }
+        }
+    };
+    let mut tx = state.pool.begin().await?;
+    if !challenges::consume(&mut tx, &token_hash).await? {
+        // A concurrent request completed or ended this step: this code was not the one checked.
+        drop(tx);
+        attempt.give_back(state).await?;
+        return Err(invalid_login_token());
+    }
+    let mut backup_codes_shown = None;
+    match factor {
+        Factor::Enrollment { secret, step } => {
             if !users::enable_totp(&mut tx, user.id, &state.cipher.encrypt(&secret)?, step).await? {
                 // Enrolled since this step began: the old step must not replace the secret.
                 drop(tx);
                 attempt.give_back(state).await?;
                 return Err(invalid_login_token());
             }
+            let codes = backup_codes::generate();
             let hashes: Vec<String> = codes
                 .iter()
                 .map(|c| backup_codes::hash(&state.cipher, c))
                 .collect();
             codes_table::replace_all(&mut tx, user.id, &hashes).await?;
-            audit::record(
-                &mut *tx,
-                audit::NewEvent {
-                    actor: Some(&user.username),
-                    ip: Some(&client.ip),
-                    action: "totp_enrolled",
-                    target: Some(&user.username),
-                    outcome: "success",
-                    detail: None,
-                },
-            )
-            .await?;
-            let issued = begin_session(state, &mut tx, user.id, client).await?;
-            tx.commit().await?;
-            let mut session = session_response(state, issued).await?;
-            session.backup_codes = Some(codes);
-            session
+            audit::record(&mut *tx, own_event(&user, client, "totp_enrolled")).await?;
+            backup_codes_shown = Some(codes);
         }
-        Purpose::Verify => {
-            if backup_codes::looks_like_backup_code(&req.code) {
-                let hash = backup_codes::hash(&state.cipher, &req.code);
-                let mut tx = state.pool.begin().await?;
-                if !challenges::consume(&mut tx, &token_hash).await? {
-                    drop(tx);
-                    attempt.give_back(state).await?;
-                    return Err(invalid_login_token());
-                }
-                if !codes_table::use_code(&mut tx, user.id, &hash).await? {
-                    drop(tx);
-                    wrong_code("wrong code").await?;
-                    return Err(wrong_code_error());
-                }
-                audit::record(
-                    &mut *tx,
-                    audit::NewEvent {
-                        actor: Some(&user.username),
-                        ip: Some(&client.ip),
-                        action: "backup_code_used",
-                        target: Some(&user.username),
-                        outcome: "success",
-                        detail: None,
-                    },
-                )
-                .await?;
-                let issued = begin_session(state, &mut tx, user.id, client).await?;
-                tx.commit().await?;
-                session_response(state, issued).await?
-            } else {
-                let secret = user
-                    .totp_secret_encrypted
-                    .as_deref()
-                    .map(|s| state.cipher.decrypt(s))
-                    .transpose()?
-                    .ok_or_else(invalid_login_token)?;
-                let Some(step) = totp::matching_step(&secret, &req.code, now) else {
-                    wrong_code("wrong code").await?;
-                    return Err(wrong_code_error());
-                };
-                let mut tx = state.pool.begin().await?;
-                if !challenges::consume(&mut tx, &token_hash).await? {
-                    drop(tx);
-                    attempt.give_back(state).await?;
-                    return Err(invalid_login_token());
-                }
-                if !users::claim_totp_step(&mut *tx, user.id, step).await? {
-                    drop(tx);
-                    wrong_code("code reused").await?;
-                    return Err(AppError::unauthorized(
-                        "code_reused",
-                        "this code has already been used; wait for the next code",
-                    ));
-                }
-                let issued = begin_session(state, &mut tx, user.id, client).await?;
-                tx.commit().await?;
-                session_response(state, issued).await?
+        Factor::BackupCode(hash) => {
+            if !codes_table::use_code(&mut tx, user.id, &hash).await? {
+                drop(tx);
+                return wrong_code(state, &user, client, "wrong code").await;
+            }
+            audit::record(&mut *tx, own_event(&user, client, "backup_code_used")).await?;
+        }
+        Factor::Totp(step) => {
+            if !users::claim_totp_step(&mut *tx, user.id, step).await? {
+                drop(tx);
+                record_failure(state, &user.username, client, "2fa_failed", "code reused").await?;
+                return Err(AppError::unauthorized(
+                    "code_reused",
+                    "this code has already been used; wait for the next code",
+                ));
             }
         }
-    };
+    }
+    let issued = begin_session(state, &mut tx, user.id, client).await?;
+    tx.commit().await?;
+    let mut session = session_response(state, issued).await?;
+    session.backup_codes = backup_codes_shown;
     attempt.succeeded(state, &user.username, client).await?;
     Ok(session)
+}
+
+/// What the code of step two proved, before the step is completed.
+enum Factor {
+    /// First sign-in: the pending secret and the step its code matched.
+    Enrollment {
+        secret: String,
+        step: i64,
+    },
+    Totp(i64),
+    /// The keyed hash of the backup code (whether it is unused is known in the transaction).
+    BackupCode(String),
+}
+
+/// The time step `code` matches for the encrypted secret, with the secret; `None` for a wrong
+/// code. A missing secret means the step is not usable.
+fn matching_totp(
+    state: &AppState,
+    encrypted: Option<&str>,
+    code: &str,
+    now: u64,
+) -> AppResult<Option<(String, i64)>> {
+    let secret = encrypted
+        .map(|s| state.cipher.decrypt(s))
+        .transpose()?
+        .ok_or_else(invalid_login_token)?;
+    Ok(totp::matching_step(&secret, code, now).map(|step| (secret, step)))
+}
+
+/// A wrong code: the claimed attempt stays counted; audited.
+async fn wrong_code<T>(
+    state: &AppState,
+    user: &UserRow,
+    client: &Client,
+    detail: &str,
+) -> AppResult<T> {
+    record_failure(state, &user.username, client, "2fa_failed", detail).await?;
+    Err(wrong_code_error())
+}
+
+/// An event the user causes on their own account.
+fn own_event<'a>(user: &'a UserRow, client: &'a Client, action: &'a str) -> audit::NewEvent<'a> {
+    audit::NewEvent {
+        actor: Some(&user.username),
+        ip: Some(&client.ip),
+        action,
+        target: Some(&user.username),
+        outcome: "success",
+        detail: None,
+    }
 }
 
 /// A session written inside a sign-in transaction, to be answered once it commits.
@@ -466,18 +469,7 @@ async fn begin_session(
         .ok_or_else(invalid_login_token)?;
     let (token, claims) = state.jwt.issue(user.id, user.role(), user.token_version)?;
     sessions::insert(&mut **tx, &claims.jti, user.id, claims.exp).await?;
-    audit::record(
-        &mut **tx,
-        audit::NewEvent {
-            actor: Some(&user.username),
-            ip: Some(&client.ip),
-            action: "login",
-            target: Some(&user.username),
-            outcome: "success",
-            detail: None,
-        },
-    )
-    .await?;
+    audit::record(&mut **tx, own_event(&user, client, "login")).await?;
     Ok(IssuedSession {
         token,
         expires_at: claims.exp,

@@ -1,21 +1,11 @@
 //! The hardening issue: sign-in limits under concurrency, pending steps that die with their
 //! credentials, secrets at rest, and the small defects found in review.
-use std::net::IpAddr;
 
 use registry_gui::auth::jwt::{Claims, AUDIENCE, ISSUER};
 use serde_json::{json, Value};
 use shared::auth::Role;
 
-use crate::helpers::{spawn_app, spawn_app_with, totp_code, TestApp, ADMIN_PASSWORD};
-
-/// A client whose requests leave from another loopback address, so the server sees another
-/// client address (Linux routes all of 127/8 to the loopback interface).
-fn client_from(address: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(address.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{client_from, spawn_app, spawn_app_with, totp_code, TestApp, ADMIN_PASSWORD};
 
 async fn login_from(app: &TestApp, client: &reqwest::Client, user: &str, pw: &str) -> (u16, Value) {
     let res = client

@@ -8,6 +8,15 @@ use registry_gui::startup::Application;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+/// A client whose requests leave from another loopback address, so the server sees another
+/// client address (Linux routes all of 127/8 to the loopback interface).
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
 /// The admin password the test app is started with (not the default, so no forced change).
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
 

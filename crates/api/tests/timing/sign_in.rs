@@ -1,19 +1,9 @@
 //! Sign-in under load: bcrypt stays off the workers and bounded per client address.
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, totp_code, ADMIN_PASSWORD};
-
-/// A client whose requests leave from another loopback address (Linux routes all of 127/8 to
-/// the loopback interface), so the server sees a second client address.
-fn client_from(address: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(address.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{client_from, spawn_app_with, totp_code, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn unknown_users_take_as_long_as_wrong_passwords() {
