@@ -53,7 +53,11 @@ fn client(req: &HttpRequest, state: &AppState) -> Client {
 /// Never returns a session. A user with two-factor authentication gets `totp_required`; a user
 /// without it yet gets `totp_setup_required` with the new secret (as text, `otpauth://` URI
 /// and QR code SVG) to enroll. Either way, continue with `POST /api/auth/verify-2fa`.
-/// Failures are throttled per user and per client address (429 with `Retry-After`).
+/// Every attempt is counted before the password is checked: 5 failures per user from one client
+/// address, 50 per user from all addresses and 20 per address within the window give 429
+/// `too_many_attempts` with `Retry-After` (configurable). A third password check in flight from
+/// one address, or more than 32 waiting in all, gets 503 `server_busy` with `Retry-After` at
+/// once. Passwords over 72 bytes are refused (400 `password_too_long`), never truncated.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -78,7 +82,9 @@ async fn login(
 ///
 /// On first sign-in this completes enrollment and the response carries the ten backup codes,
 /// exactly once. A TOTP code is accepted once (replays get `code_reused`); a backup code is
-/// single-use. The login token dies after 5 minutes or 5 wrong codes.
+/// single-use. The login token lets 5 codes be checked, even in parallel, and dies after 5
+/// minutes, or when the password changes, 2FA is reset or the account is locked; code checks
+/// also count against the sign-in throttle (429).
 #[utoipa::path(
     post,
     path = "/api/auth/verify-2fa",
