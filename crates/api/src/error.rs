@@ -1,27 +1,28 @@
 //! The one error type of the API and its mapping to HTTP.
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use shared::error::ErrorCode;
 use shared::ErrorBody;
 
-/// Every error a handler can return. The `code` strings are a public contract: clients
-/// switch on them.
+/// Every error a handler can return. The codes (`shared::error::ErrorCode`) are a public
+/// contract: clients switch on them.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400: the request is malformed or fails validation.
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     /// 401: no valid session or credentials.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized { code: ErrorCode, message: String },
     /// 403: authenticated but not allowed.
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: ErrorCode, message: String },
     /// 404.
     #[error("{message}")]
-    NotFound { code: &'static str, message: String },
+    NotFound { code: ErrorCode, message: String },
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// 405 with the `Allow` header.
     #[error("{message}")]
     MethodNotAllowed { allow: String, message: String },
@@ -29,7 +30,7 @@ pub enum AppError {
     #[error("{message}")]
     Rejected {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// 429 with `Retry-After`.
@@ -42,7 +43,7 @@ pub enum AppError {
     #[error("{message}")]
     Upstream {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// Anything unexpected: logged with its whole chain, answered with an opaque 500.
@@ -51,37 +52,37 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::BadRequest {
             code,
             message: message.into(),
         }
     }
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Unauthorized {
             code,
             message: message.into(),
         }
     }
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Forbidden {
             code,
             message: message.into(),
         }
     }
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::NotFound {
             code,
             message: message.into(),
         }
     }
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Conflict {
             code,
             message: message.into(),
         }
     }
-    pub fn upstream(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn upstream(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Upstream {
             status,
             code,
@@ -89,7 +90,7 @@ impl AppError {
         }
     }
 
-    pub fn rejected(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn rejected(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Rejected {
             status,
             code,
@@ -99,15 +100,18 @@ impl AppError {
 
     /// The session is missing, expired, revoked or otherwise unusable.
     pub fn invalid_token() -> Self {
-        Self::unauthorized("invalid_token", "the session is invalid or has expired")
+        Self::unauthorized(
+            ErrorCode::InvalidToken,
+            "the session is invalid or has expired",
+        )
     }
 
     pub fn forbidden_role() -> Self {
-        Self::forbidden("forbidden", "your role does not allow this action")
+        Self::forbidden(ErrorCode::Forbidden, "your role does not allow this action")
     }
 
-    /// The stable error code sent to clients.
-    pub fn code(&self) -> &'static str {
+    /// The error's code.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
             AppError::BadRequest { code, .. }
             | AppError::Unauthorized { code, .. }
@@ -115,12 +119,17 @@ impl AppError {
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }
             | AppError::Upstream { code, .. }
-            | AppError::Rejected { code, .. } => code,
-            AppError::TooManyAttempts { .. } => "too_many_attempts",
-            AppError::ServerBusy { .. } => "server_busy",
-            AppError::MethodNotAllowed { .. } => "method_not_allowed",
-            AppError::Internal(_) => "internal_error",
+            | AppError::Rejected { code, .. } => *code,
+            AppError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            AppError::ServerBusy { .. } => ErrorCode::ServerBusy,
+            AppError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            AppError::Internal(_) => ErrorCode::InternalError,
         }
+    }
+
+    /// The stable wire code sent to clients.
+    pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
     }
 
     pub fn body(&self) -> ErrorBody {

@@ -1,5 +1,6 @@
 //! Cross-cutting request handling: request ids, the access log line, metrics and security
 //! headers.
+use shared::error::ErrorCode;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -116,7 +117,7 @@ pub async fn time_limit(
         Ok(res) => res,
         Err(_) => Err(crate::error::AppError::upstream(
             actix_web::http::StatusCode::GATEWAY_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             format!("the request took longer than {} s", limit.as_secs()),
         )
         .into()),

@@ -31,88 +31,131 @@ impl std::fmt::Display for ErrorBody {
     }
 }
 
-/// One entry of the error catalog: a code, the HTTP status it comes with, and what it means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ErrorCode {
-    pub code: &'static str,
-    pub status: u16,
-    pub meaning: &'static str,
+/// Declares [`ErrorCode`] from one line per code: variant, wire code, HTTP status, meaning.
+macro_rules! error_codes {
+    ($($variant:ident = $code:literal, $status:literal, $meaning:literal;)*) => {
+        /// Every `error` code the API answers with, with the HTTP status it comes with and what
+        /// it means. The server builds every error from one of these, the OpenAPI document
+        /// publishes them, and the SPA matches on them. Adding a code is one line here.
+        ///
+        /// A code may stand twice with two statuses (`registry_host_forbidden`: 400 when a
+        /// registry is added, 502 when found behind a redirect at request time); the wire code
+        /// is the same.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $(#[doc = $meaning] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in catalog order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The wire code (`ErrorBody.error`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status this code comes with.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+
+            /// What the code means, for documentation.
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $meaning,)*
+                }
+            }
+        }
+    };
 }
 
-const fn e(code: &'static str, status: u16, meaning: &'static str) -> ErrorCode {
-    ErrorCode {
-        code,
-        status,
-        meaning,
+error_codes! {
+    InvalidJson = "invalid_json", 400, "The request body is not well-formed JSON.";
+    InvalidRequest = "invalid_request", 400, "The JSON body is well-formed but a field is missing, has the wrong type or is out of range.";
+    InvalidQuery = "invalid_query", 400, "A query parameter is not valid (e.g. `page=0`, `sort=colour`).";
+    InvalidPath = "invalid_path", 400, "A path segment is not valid.";
+    InvalidUsername = "invalid_username", 400, "The username is not 2 to 64 characters of lowercase letters, digits, `.`, `_` or `-`, starting with a letter or digit.";
+    InvalidRegistryName = "invalid_registry_name", 400, "The registry name is not 1 to 63 characters of lowercase letters, digits and `-`, starting with a letter or digit.";
+    InvalidName = "invalid_name", 400, "The repository name does not follow the distribution name grammar.";
+    InvalidTag = "invalid_tag", 400, "The tag does not match `^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`.";
+    InvalidDigest = "invalid_digest", 400, "The digest is not `sha256:`, `sha384:` or `sha512:` followed by that many lowercase hex digits.";
+    InvalidUrl = "invalid_url", 400, "The registry URL is not an absolute http(s) URL without credentials, query or fragment.";
+    InvalidPullHost = "invalid_pull_host", 400, "The pull host is not a `host[:port]`.";
+    RegistryHostForbidden = "registry_host_forbidden", 400, "The registry URL points at a link-local or cloud-metadata address.";
+    RegistryHostNotAllowed = "registry_host_not_allowed", 400, "The registry host is not in `REGISTRY_ALLOWED_HOSTS`.";
+    WeakPassword = "weak_password", 400, "The password has fewer than 8 characters (not bytes), equals the username or repeats one character.";
+    PasswordTooLong = "password_too_long", 400, "The password is longer than bcrypt's 72 bytes (refused at sign-in too, never truncated).";
+    CredentialsRequired = "credentials_required", 400, "The registry URL moves to another host or port: give the password again in the same request (the stored one is never sent to a new host).";
+    PasswordUnchanged = "password_unchanged", 400, "The new password equals the current one.";
+    InvalidCredentials = "invalid_credentials", 401, "Wrong username or password (the same answer for unknown users).";
+    InvalidLoginToken = "invalid_login_token", 401, "The login token of the second step is unknown, expired or used up.";
+    InvalidCode = "invalid_code", 401, "The TOTP or backup code is wrong.";
+    CodeReused = "code_reused", 401, "The TOTP code was already used; wait for the next one.";
+    InvalidToken = "invalid_token", 401, "No session, or the session is expired, revoked or malformed.";
+    Forbidden = "forbidden", 403, "The caller's role does not allow this action.";
+    AccountLocked = "account_locked", 403, "The account is locked by an administrator.";
+    PasswordChangeRequired = "password_change_required", 403, "The password must be changed (`POST /api/auth/change-password`) before anything else.";
+    NotFound = "not_found", 404, "No such endpoint, repository, tag or manifest.";
+    UserNotFound = "user_not_found", 404, "There is no user with that name.";
+    RegistryNotFound = "registry_not_found", 404, "There is no registry with that name.";
+    MethodNotAllowed = "method_not_allowed", 405, "The endpoint exists but not with this HTTP method.";
+    UserExists = "user_exists", 409, "A user with that name already exists.";
+    CannotModifySelf = "cannot_modify_self", 409, "Administrators cannot delete, lock, demote or reset their own account.";
+    LastAdmin = "last_admin", 409, "The change would leave no active administrator.";
+    RegistryExists = "registry_exists", 409, "A registry with that name already exists.";
+    RegistryBootstrapped = "registry_bootstrapped", 409, "The registry comes from `REGISTRY_URL` and would come back at the next start.";
+    RegistryReadOnly = "registry_read_only", 409, "The registry is configured read-only in the GUI.";
+    DeleteDisabled = "delete_disabled", 409, "The registry refuses deletes (`storage.delete.enabled` is false).";
+    TotpNotEnabled = "totp_not_enabled", 409, "Backup codes need two-factor authentication to be set up first.";
+    PayloadTooLarge = "payload_too_large", 413, "The request body is larger than 64 KiB.";
+    UnsupportedMediaType = "unsupported_media_type", 415, "The request body must be sent as `Content-Type: application/json`.";
+    TooManyAttempts = "too_many_attempts", 429, "Too many failed sign-in attempts; see `Retry-After`.";
+    InternalError = "internal_error", 500, "An unexpected error; it has been logged with the request id.";
+    RegistryUnreachable = "registry_unreachable", 502, "The registry cannot be reached.";
+    RegistryAuthFailed = "registry_auth_failed", 502, "The registry refused the configured credentials.";
+    RegistryError = "registry_error", 502, "The registry answered with an unexpected error.";
+    RegistryBadContent = "registry_bad_content", 502, "The registry sent content that does not parse or does not match its digest.";
+    RegistryHostForbiddenUpstream = "registry_host_forbidden", 502, "The registry redirected to, or its token realm is, a forbidden address.";
+    ServerBusy = "server_busy", 503, "Too many password checks in flight from this client address (at most 2) or in all; see `Retry-After`.";
+    RegistryTimeout = "registry_timeout", 504, "The registry did not answer within `REGISTRY_TIMEOUT_SECS`.";
+    RequestTimeout = "request_timeout", 504, "The request took longer than `REQUEST_TIMEOUT_SECS`.";
+}
+
+impl ErrorCode {
+    /// The code sent as `code` (the first of the catalog when it has two statuses); `None` for
+    /// a code this version does not know (a newer server).
+    pub fn from_wire(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 }
 
-/// Every `error` code the API answers with. This list is the contract published in the OpenAPI
-/// document; the server logs an error whenever it sends a code missing here.
-/// A code may appear with two statuses (`registry_host_forbidden`: refused when a registry is
-/// added, or found at request time behind a redirect).
-pub const ERROR_CODES: &[ErrorCode] = &[
-    e("invalid_json", 400, "The request body is not well-formed JSON."),
-    e("invalid_request", 400, "The JSON body is well-formed but a field is missing, has the wrong type or is out of range."),
-    e("invalid_query", 400, "A query parameter is not valid (e.g. `page=0`, `sort=colour`)."),
-    e("invalid_path", 400, "A path segment is not valid."),
-    e("invalid_username", 400, "The username is not 2 to 64 characters of lowercase letters, digits, `.`, `_` or `-`, starting with a letter or digit."),
-    e("invalid_registry_name", 400, "The registry name is not 1 to 63 characters of lowercase letters, digits and `-`, starting with a letter or digit."),
-    e("invalid_name", 400, "The repository name does not follow the distribution name grammar."),
-    e("invalid_tag", 400, "The tag does not match `^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`."),
-    e("invalid_digest", 400, "The digest is not `sha256:`, `sha384:` or `sha512:` followed by that many lowercase hex digits."),
-    e("invalid_url", 400, "The registry URL is not an absolute http(s) URL without credentials, query or fragment."),
-    e("invalid_pull_host", 400, "The pull host is not a `host[:port]`."),
-    e("registry_host_forbidden", 400, "The registry URL points at a link-local or cloud-metadata address."),
-    e("registry_host_not_allowed", 400, "The registry host is not in `REGISTRY_ALLOWED_HOSTS`."),
-    e("weak_password", 400, "The password has fewer than 8 characters (not bytes), equals the username or repeats one character."),
-    e("password_too_long", 400, "The password is longer than bcrypt's 72 bytes (refused at sign-in too, never truncated)."),
-    e("credentials_required", 400, "The registry URL moves to another host or port: give the password again in the same request (the stored one is never sent to a new host)."),
-    e("password_unchanged", 400, "The new password equals the current one."),
-    e("invalid_credentials", 401, "Wrong username or password (the same answer for unknown users)."),
-    e("invalid_login_token", 401, "The login token of the second step is unknown, expired or used up."),
-    e("invalid_code", 401, "The TOTP or backup code is wrong."),
-    e("code_reused", 401, "The TOTP code was already used; wait for the next one."),
-    e("invalid_token", 401, "No session, or the session is expired, revoked or malformed."),
-    e("forbidden", 403, "The caller's role does not allow this action."),
-    e("account_locked", 403, "The account is locked by an administrator."),
-    e("password_change_required", 403, "The password must be changed (`POST /api/auth/change-password`) before anything else."),
-    e("not_found", 404, "No such endpoint, repository, tag or manifest."),
-    e("user_not_found", 404, "There is no user with that name."),
-    e("registry_not_found", 404, "There is no registry with that name."),
-    e("method_not_allowed", 405, "The endpoint exists but not with this HTTP method."),
-    e("user_exists", 409, "A user with that name already exists."),
-    e("cannot_modify_self", 409, "Administrators cannot delete, lock, demote or reset their own account."),
-    e("last_admin", 409, "The change would leave no active administrator."),
-    e("registry_exists", 409, "A registry with that name already exists."),
-    e("registry_bootstrapped", 409, "The registry comes from `REGISTRY_URL` and would come back at the next start."),
-    e("registry_read_only", 409, "The registry is configured read-only in the GUI."),
-    e("delete_disabled", 409, "The registry refuses deletes (`storage.delete.enabled` is false)."),
-    e("totp_not_enabled", 409, "Backup codes need two-factor authentication to be set up first."),
-    e("payload_too_large", 413, "The request body is larger than 64 KiB."),
-    e("unsupported_media_type", 415, "The request body must be sent as `Content-Type: application/json`."),
-    e("too_many_attempts", 429, "Too many failed sign-in attempts; see `Retry-After`."),
-    e("internal_error", 500, "An unexpected error; it has been logged with the request id."),
-    e("registry_unreachable", 502, "The registry cannot be reached."),
-    e("registry_auth_failed", 502, "The registry refused the configured credentials."),
-    e("registry_error", 502, "The registry answered with an unexpected error."),
-    e("registry_bad_content", 502, "The registry sent content that does not parse or does not match its digest."),
-    e("registry_host_forbidden", 502, "The registry redirected to, or its token realm is, a forbidden address."),
-    e("server_busy", 503, "Too many password checks in flight from this client address (at most 2) or in all; see `Retry-After`."),
-    e("registry_timeout", 504, "The registry did not answer within `REGISTRY_TIMEOUT_SECS`."),
-    e("request_timeout", 504, "The request took longer than `REQUEST_TIMEOUT_SECS`."),
-];
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The published catalog: every code with its status, in order.
+pub const ERROR_CODES: &[ErrorCode] = ErrorCode::ALL;
 
 /// Whether `code` with `status` is in [`ERROR_CODES`].
 pub fn is_cataloged(code: &str, status: u16) -> bool {
     ERROR_CODES
         .iter()
-        .any(|c| c.code == code && c.status == status)
+        .any(|c| c.as_str() == code && c.status() == status)
 }
 
 /// The codes of the catalog that come with `status`, in catalog order.
-pub fn codes_with_status(status: u16) -> impl Iterator<Item = &'static ErrorCode> {
-    ERROR_CODES.iter().filter(move |c| c.status == status)
+pub fn codes_with_status(status: u16) -> impl Iterator<Item = ErrorCode> {
+    ERROR_CODES
+        .iter()
+        .copied()
+        .filter(move |c| c.status() == status)
 }
 
 #[cfg(feature = "openapi")]
@@ -121,13 +164,13 @@ fn error_code_schema() -> utoipa::openapi::schema::Object {
     // A code listed with two statuses is one enum value.
     let mut codes: Vec<&str> = Vec::new();
     for c in ERROR_CODES {
-        if !codes.contains(&c.code) {
-            codes.push(c.code);
+        if !codes.contains(&c.as_str()) {
+            codes.push(c.as_str());
         }
     }
     let table: String = ERROR_CODES
         .iter()
-        .map(|c| format!("\n| `{}` | {} | {} |", c.code, c.status, c.meaning))
+        .map(|c| format!("\n| `{}` | {} | {} |", c.as_str(), c.status(), c.meaning()))
         .collect();
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
@@ -147,17 +190,26 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in ERROR_CODES {
             assert!(
-                c.code
+                c.as_str()
                     .chars()
                     .all(|ch| ch.is_ascii_lowercase() || ch == '_'),
-                "{}",
-                c.code
+                "{c}"
             );
-            assert!((400..600).contains(&c.status), "{}", c.code);
-            assert!(seen.insert((c.code, c.status)), "{} listed twice", c.code);
+            assert!((400..600).contains(&c.status()), "{c}");
+            assert!(seen.insert((c.as_str(), c.status())), "{c} listed twice");
         }
         assert!(is_cataloged("invalid_token", 401));
         assert!(!is_cataloged("invalid_token", 403));
-        assert!(codes_with_status(409).any(|c| c.code == "last_admin"));
+        assert!(codes_with_status(409).any(|c| c == ErrorCode::LastAdmin));
+        assert_eq!(
+            ErrorCode::from_wire("code_reused"),
+            Some(ErrorCode::CodeReused)
+        );
+        assert_eq!(ErrorCode::from_wire("no_such_code"), None);
+        assert_eq!(
+            ErrorCode::from_wire("registry_host_forbidden"),
+            Some(ErrorCode::RegistryHostForbidden)
+        );
+        assert_eq!(ErrorCode::RegistryHostForbiddenUpstream.status(), 502);
     }
 }

@@ -1,6 +1,8 @@
 //! The password policy, defined once for the server (which enforces it) and the SPA (which
 //! explains it before a round trip).
 
+use crate::error::ErrorCode;
+
 /// Fewest characters (Unicode scalar values, not bytes: `"€é€"` is three).
 pub const MIN_CHARS: usize = 8;
 /// bcrypt reads only 72 bytes; longer passwords are refused rather than silently truncated.
@@ -21,10 +23,10 @@ pub enum PasswordProblem {
 
 impl PasswordProblem {
     /// The API error code (`password_too_long` or `weak_password`).
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            PasswordProblem::TooLong => "password_too_long",
-            _ => "weak_password",
+            PasswordProblem::TooLong => ErrorCode::PasswordTooLong,
+            _ => ErrorCode::WeakPassword,
         }
     }
 
@@ -87,7 +89,10 @@ mod tests {
             check("aaaaaaaaaa", "bob"),
             Err(PasswordProblem::OneRepeatedCharacter)
         );
-        assert_eq!(PasswordProblem::TooLong.code(), "password_too_long");
-        assert_eq!(PasswordProblem::TooShort.code(), "weak_password");
+        assert_eq!(
+            PasswordProblem::TooLong.code().as_str(),
+            "password_too_long"
+        );
+        assert_eq!(PasswordProblem::TooShort.code().as_str(), "weak_password");
     }
 }

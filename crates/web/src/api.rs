@@ -16,6 +16,7 @@ use shared::auth::{
     RegenerateBackupCodesRequest, SessionResponse, UpdateProfileRequest, UserProfile,
     VerifyTwoFactorRequest,
 };
+use shared::error::ErrorCode;
 use shared::registry::{
     BulkDeleteRequest, BulkDeleteResponse, CatalogPage, DeleteResponse, HealthResponse,
     ManifestDetails, TagPage,
@@ -39,6 +40,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The code as the catalog knows it; `None` for a network or decoding failure, or a code
+    /// from a newer server.
+    pub fn kind(&self) -> Option<ErrorCode> {
+        ErrorCode::from_wire(&self.code)
+    }
+
     fn network(detail: &str) -> Self {
         Self {
             status: 0,
@@ -160,9 +167,9 @@ fn error_of(answer: Answer) -> ApiError {
         message: body.message,
         retry_after: answer.retry_after,
     };
-    match (error.status, error.code.as_str()) {
-        (401, "invalid_token") if authenticated => session::expire(),
-        (403, "password_change_required") => session::require_password_change(),
+    match error.kind() {
+        Some(ErrorCode::InvalidToken) if authenticated => session::expire(),
+        Some(ErrorCode::PasswordChangeRequired) => session::require_password_change(),
         _ => {}
     }
     error

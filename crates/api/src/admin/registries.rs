@@ -1,6 +1,7 @@
 //! Registry management. Only admins point the server at a URL, and never at link-local or
 //! metadata addresses (see `registry::check_registry_url`).
 use shared::admin::{CreateRegistryRequest, RegistryInfo, UpdateRegistryRequest};
+use shared::error::ErrorCode;
 use sqlx::SqlitePool;
 
 use super::{record, Actor};
@@ -12,7 +13,7 @@ use crate::storage::registries::{self, RegistryRow};
 
 pub fn registry_not_found(name: &str) -> AppError {
     AppError::not_found(
-        "registry_not_found",
+        ErrorCode::RegistryNotFound,
         format!("there is no registry named {name:?}"),
     )
 }
@@ -83,14 +84,15 @@ fn validate_pull_host(raw: &str) -> AppResult<Option<String>> {
         Ok(Some(value.to_string()))
     } else {
         Err(AppError::bad_request(
-            "invalid_pull_host",
+            ErrorCode::InvalidPullHost,
             "pull_host must be a host name with an optional port, like registry.example.com:5000",
         ))
     }
 }
 
 fn validate_url(raw: &str, settings: &RegistryClientSettings, exempt: bool) -> AppResult<String> {
-    let url = parse_registry_url(raw).map_err(|m| AppError::bad_request("invalid_url", m))?;
+    let url =
+        parse_registry_url(raw).map_err(|m| AppError::bad_request(ErrorCode::InvalidUrl, m))?;
     crate::registry::check_registry_url(&url, settings.allowed_hosts.as_deref(), exempt)?;
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
@@ -143,7 +145,7 @@ pub async fn create(
     .await?;
     if !created {
         return Err(AppError::conflict(
-            "registry_exists",
+            ErrorCode::RegistryExists,
             format!("a registry named {:?} already exists", name.as_str()),
         ));
     }
@@ -175,7 +177,7 @@ pub async fn update(
         let keeps_password = req.password.is_none() && row.password_encrypted.is_some();
         if keeps_password && !same_origin_host(&row.url, &new_url) {
             return Err(AppError::bad_request(
-                "credentials_required",
+                ErrorCode::CredentialsRequired,
                 "the URL moves to another host, port or scheme: give the password again in the same request (the stored password is never sent to a new host)",
             ));
         }
@@ -197,7 +199,7 @@ pub async fn update(
         // the connection: only with the password given again.
         if v && !row.insecure_tls && req.password.is_none() && row.password_encrypted.is_some() {
             return Err(AppError::bad_request(
-                "credentials_required",
+                ErrorCode::CredentialsRequired,
                 "turning TLS verification off: give the password again in the same request",
             ));
         }
@@ -219,7 +221,7 @@ pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<(
         .ok_or_else(|| registry_not_found(name))?;
     if row.bootstrapped {
         return Err(AppError::conflict(
-            "registry_bootstrapped",
+            ErrorCode::RegistryBootstrapped,
             "this registry is configured through REGISTRY_URL and would come back at the next start; change the server's environment instead",
         ));
     }

@@ -1,6 +1,7 @@
 //! User management.
 use shared::admin::{AdminUser, CreateUserRequest, CreateUserResponse, UpdateUserRequest};
 use shared::auth::Role;
+use shared::error::ErrorCode;
 use sqlx::SqlitePool;
 
 use super::{record, Actor};
@@ -12,19 +13,22 @@ use crate::storage::users::{self, UserRow};
 use crate::storage::{backup_codes, sessions, throttle};
 
 pub fn user_not_found(name: &str) -> AppError {
-    AppError::not_found("user_not_found", format!("there is no user named {name:?}"))
+    AppError::not_found(
+        ErrorCode::UserNotFound,
+        format!("there is no user named {name:?}"),
+    )
 }
 
 fn last_admin() -> AppError {
     AppError::conflict(
-        "last_admin",
+        ErrorCode::LastAdmin,
         "this would leave no administrator; promote another user to admin first",
     )
 }
 
 fn cannot_modify_self(what: &str) -> AppError {
     AppError::conflict(
-        "cannot_modify_self",
+        ErrorCode::CannotModifySelf,
         format!("you cannot {what} your own account; ask another administrator"),
     )
 }
@@ -125,7 +129,7 @@ pub async fn create(
     .await?
     .ok_or_else(|| {
         AppError::conflict(
-            "user_exists",
+            ErrorCode::UserExists,
             format!("a user named {:?} already exists", username.as_str()),
         )
     })?;
@@ -171,7 +175,7 @@ pub async fn update(
     }
     if req.password.is_some() && is_self {
         return Err(AppError::conflict(
-            "cannot_modify_self",
+            ErrorCode::CannotModifySelf,
             "set your own password with POST /api/auth/change-password, which asks for the current one",
         ));
     }

@@ -1,4 +1,5 @@
 //! The session extractors: who is calling, checked against the database on every request.
+use shared::error::ErrorCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -72,7 +73,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
     }
     if user.locked {
         return Err(AppError::forbidden(
-            "account_locked",
+            ErrorCode::AccountLocked,
             "this account has been locked by an administrator",
         ));
     }
@@ -80,7 +81,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
         .insert(RequestUser(user.username.clone()));
     if user.must_change_password && !req.path().starts_with("/api/auth/") {
         return Err(AppError::forbidden(
-            "password_change_required",
+            ErrorCode::PasswordChangeRequired,
             "you must change your password before you can continue",
         ));
     }

@@ -8,6 +8,7 @@ use shared::auth::{
     BackupCodesResponse, ChangePasswordRequest, LoginRequest, LoginResponse, SessionResponse,
     UserProfile, VerifyTwoFactorRequest,
 };
+use shared::error::ErrorCode;
 use sqlx::{Sqlite, Transaction};
 
 use super::{backup_codes, random_token, sha256_hex, totp, AuthUser};
@@ -27,19 +28,22 @@ pub const LOGIN_TOKEN_TTL_SECS: i64 = 300;
 pub const LOGIN_TOKEN_MAX_ATTEMPTS: i64 = 5;
 
 fn invalid_credentials() -> AppError {
-    AppError::unauthorized("invalid_credentials", "invalid username or password")
+    AppError::unauthorized(
+        ErrorCode::InvalidCredentials,
+        "invalid username or password",
+    )
 }
 
 fn invalid_login_token() -> AppError {
     AppError::unauthorized(
-        "invalid_login_token",
+        ErrorCode::InvalidLoginToken,
         "the sign-in step has expired or is no longer valid; sign in again",
     )
 }
 
 fn account_locked() -> AppError {
     AppError::forbidden(
-        "account_locked",
+        ErrorCode::AccountLocked,
         "this account has been locked by an administrator",
     )
 }
@@ -49,7 +53,7 @@ fn account_locked() -> AppError {
 fn refuse_long_password(password: &str) -> AppResult<()> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AppError::bad_request(
-            "password_too_long",
+            ErrorCode::PasswordTooLong,
             format!("passwords are at most {MAX_PASSWORD_BYTES} bytes"),
         ));
     }
@@ -299,7 +303,7 @@ pub async fn login(
 
 fn wrong_code_error() -> AppError {
     AppError::unauthorized(
-        "invalid_code",
+        ErrorCode::InvalidCode,
         "the code is not valid; check the time on your device and try again",
     )
 }
@@ -384,7 +388,7 @@ pub async fn verify_two_factor(
                 drop(tx);
                 record_failure(state, &user.username, client, "2fa_failed", "code reused").await?;
                 return Err(AppError::unauthorized(
-                    "code_reused",
+                    ErrorCode::CodeReused,
                     "this code has already been used; wait for the next code",
                 ));
             }
@@ -566,13 +570,13 @@ pub async fn change_password(
     let new_password = Password::parse(&req.new_password, auth.username())?;
     if req.new_password == req.current_password {
         return Err(AppError::bad_request(
-            "password_unchanged",
+            ErrorCode::PasswordUnchanged,
             "the new password must differ from the current one",
         ));
     }
     if req.new_password == DEFAULT_ADMIN_PASSWORD {
         return Err(AppError::bad_request(
-            "weak_password",
+            ErrorCode::WeakPassword,
             "the built-in default password cannot be used",
         ));
     }
@@ -606,7 +610,7 @@ pub async fn regenerate_backup_codes(
     confirm_password(state, auth, password, client).await?;
     if !auth.user.totp_enabled {
         return Err(AppError::conflict(
-            "totp_not_enabled",
+            ErrorCode::TotpNotEnabled,
             "two-factor authentication is not set up for this account",
         ));
     }

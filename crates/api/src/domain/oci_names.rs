@@ -1,6 +1,7 @@
 //! Repository names, tags and digests per the OCI distribution grammar. They are checked
 //! before any registry URL is built, so `..`, `?`, `#` or encoded slashes never reach upstream.
 use crate::error::AppError;
+use shared::error::ErrorCode;
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`, at most 255 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,7 +19,7 @@ impl RepositoryName {
             Ok(Self(raw.to_string()))
         } else {
             Err(AppError::bad_request(
-                "invalid_name",
+                ErrorCode::InvalidName,
                 format!(
                     "{:?} is not a valid repository name: lowercase letters and digits, separated by '.', '_', '__', '-' or '/'",
                     truncate(raw)
@@ -85,7 +86,7 @@ impl Tag {
             Ok(Self(raw.to_string()))
         } else {
             Err(AppError::bad_request(
-                "invalid_tag",
+                ErrorCode::InvalidTag,
                 format!(
                     "{:?} is not a valid tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
                     truncate(raw)
@@ -125,7 +126,7 @@ impl Digest {
             Ok(Self(raw.to_string()))
         } else {
             Err(AppError::bad_request(
-                "invalid_digest",
+                ErrorCode::InvalidDigest,
                 format!(
                     "{:?} is not a valid digest (expected sha256:, sha384: or sha512: and that many lowercase hex digits)",
                     truncate(raw)

@@ -1,4 +1,5 @@
 use crate::error::AppError;
+use shared::error::ErrorCode;
 
 /// The name of a configured registry: a slug used in URLs, `[a-z0-9][a-z0-9-]{0,62}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -10,7 +11,7 @@ impl RegistryName {
             Ok(Self(raw.to_string()))
         } else {
             Err(AppError::bad_request(
-                "invalid_registry_name",
+                ErrorCode::InvalidRegistryName,
                 "registry names are 1 to 63 characters: lowercase letters, digits and '-', starting with a letter or digit",
             ))
         }

@@ -1,4 +1,5 @@
 use crate::error::AppError;
+use shared::error::ErrorCode;
 
 /// A username: stored and compared lowercase, `[a-z0-9][a-z0-9._-]{1,63}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -13,7 +14,7 @@ impl Username {
             Ok(Self(name))
         } else {
             Err(AppError::bad_request(
-                "invalid_username",
+                ErrorCode::InvalidUsername,
                 "usernames are 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
             ))
         }

@@ -1,5 +1,6 @@
 //! Browsing: health, catalog pages, tag lists with details, manifest details. Plain functions
 //! over a resolved registry; the routes only parse and serialize.
+use shared::error::ErrorCode;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ pub const DEFAULT_PER_PAGE: usize = 100;
 pub const MAX_PER_PAGE: usize = 1000;
 
 fn invalid_query(message: impl Into<String>) -> AppError {
-    AppError::bad_request("invalid_query", message)
+    AppError::bad_request(ErrorCode::InvalidQuery, message)
 }
 
 /// `page` (from 1) and `per_page` (1–1000, default 100).

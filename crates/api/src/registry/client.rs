@@ -1,5 +1,6 @@
 //! One registry's HTTP client: authentication, bounded concurrency, pagination, manifests and
 //! blobs, with every upstream failure mapped to a stable API error.
+use shared::error::ErrorCode;
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
@@ -147,25 +148,33 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn auth_failed(message: impl Into<String>) -> AppError {
-    AppError::upstream(StatusCode::BAD_GATEWAY, "registry_auth_failed", message)
+    AppError::upstream(
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::RegistryAuthFailed,
+        message,
+    )
 }
 
 fn registry_error(message: impl Into<String>) -> AppError {
-    AppError::upstream(StatusCode::BAD_GATEWAY, "registry_error", message)
+    AppError::upstream(StatusCode::BAD_GATEWAY, ErrorCode::RegistryError, message)
 }
 
 fn bad_content(message: impl Into<String>) -> AppError {
-    AppError::upstream(StatusCode::BAD_GATEWAY, "registry_bad_content", message)
+    AppError::upstream(
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::RegistryBadContent,
+        message,
+    )
 }
 
 /// The metrics label of an error.
 fn error_kind(e: &AppError) -> &'static str {
-    match e.code() {
-        "registry_unreachable" => "unreachable",
-        "registry_timeout" => "timeout",
-        "registry_host_forbidden" => "forbidden",
-        "registry_auth_failed" => "auth_failed",
-        "registry_bad_content" => "bad_content",
+    match e.error_code() {
+        ErrorCode::RegistryUnreachable => "unreachable",
+        ErrorCode::RegistryTimeout => "timeout",
+        ErrorCode::RegistryHostForbidden | ErrorCode::RegistryHostForbiddenUpstream => "forbidden",
+        ErrorCode::RegistryAuthFailed => "auth_failed",
+        ErrorCode::RegistryBadContent => "bad_content",
         _ => "error",
     }
 }
@@ -275,7 +284,7 @@ impl RegistryClient {
         if e.is_connect() {
             return AppError::upstream(
                 StatusCode::BAD_GATEWAY,
-                "registry_unreachable",
+                ErrorCode::RegistryUnreachable,
                 format!(
                     "cannot connect to registry {:?} at {}: {cause}",
                     self.name, self.base
@@ -285,13 +294,13 @@ impl RegistryClient {
         if e.is_timeout() {
             return AppError::upstream(
                 StatusCode::GATEWAY_TIMEOUT,
-                "registry_timeout",
+                ErrorCode::RegistryTimeout,
                 format!("registry {:?} did not answer in time", self.name),
             );
         }
         AppError::upstream(
             StatusCode::BAD_GATEWAY,
-            "registry_unreachable",
+            ErrorCode::RegistryUnreachable,
             format!("request to registry {:?} failed: {cause}", self.name),
         )
     }
@@ -635,7 +644,7 @@ impl RegistryClient {
                 // page that went away) ends the list with what was read.
                 if names.is_empty() && response.error_code().as_deref() == Some("NAME_UNKNOWN") {
                     return Err(AppError::not_found(
-                        "not_found",
+                        ErrorCode::NotFound,
                         "the registry does not know this repository",
                     ));
                 }
@@ -643,7 +652,7 @@ impl RegistryClient {
             }
             if response.status == StatusCode::NOT_FOUND {
                 return Err(AppError::not_found(
-                    "not_found",
+                    ErrorCode::NotFound,
                     "the registry does not know this resource",
                 ));
             }
@@ -788,9 +797,9 @@ impl RegistryClient {
                 true,
             )
             .await
-            .map_err(|e| match e.code() {
-                "not_found" => AppError::not_found(
-                    "not_found",
+            .map_err(|e| match e.error_code() {
+                ErrorCode::NotFound => AppError::not_found(
+                    ErrorCode::NotFound,
                     format!(
                         "registry {:?} has no repository named {:?}",
                         self.name,
@@ -867,7 +876,7 @@ impl RegistryClient {
             .await?;
         if response.status == StatusCode::NOT_FOUND {
             return Err(AppError::not_found(
-                "not_found",
+                ErrorCode::NotFound,
                 format!(
                     "{repo}:{} was not found in registry {:?}",
                     reference.as_str(),
@@ -944,7 +953,7 @@ impl RegistryClient {
             .await?;
         if response.status == StatusCode::NOT_FOUND {
             return Err(AppError::not_found(
-                "not_found",
+                ErrorCode::NotFound,
                 format!("{repo}:{tag} was not found in registry {:?}", self.name),
             ));
         }
@@ -982,7 +991,7 @@ impl RegistryClient {
             .await?;
         if response.status == StatusCode::NOT_FOUND {
             return Err(AppError::not_found(
-                "not_found",
+                ErrorCode::NotFound,
                 format!(
                     "config {digest} of {repo} was not found in registry {:?}",
                     self.name
@@ -1029,7 +1038,7 @@ impl RegistryClient {
         match response.status {
             s if s.is_success() => Ok(()),
             StatusCode::NOT_FOUND => Err(AppError::not_found(
-                "not_found",
+                ErrorCode::NotFound,
                 format!("{repo}@{digest} was not found in registry {:?}", self.name),
             )),
             StatusCode::METHOD_NOT_ALLOWED => Err(delete_disabled(&self.name)),
@@ -1136,7 +1145,7 @@ impl RegistryClient {
 
 pub(crate) fn delete_disabled(registry: &str) -> AppError {
     AppError::conflict(
-        "delete_disabled",
+        ErrorCode::DeleteDisabled,
         format!(
             "registry {registry:?} does not allow deletes: start it with \
              REGISTRY_STORAGE_DELETE_ENABLED=true (storage.delete.enabled: true); pull-through \

@@ -1,5 +1,6 @@
 //! Deleting tags. A registry deletes manifests, not tags: deleting a tag's digest removes every
 //! tag on it, so the answer names them all, computed from fresh data before the delete.
+use shared::error::ErrorCode;
 use std::collections::HashMap;
 
 use shared::registry::{BulkDeleteResult, DeleteResponse};
@@ -145,7 +146,7 @@ pub async fn delete_tags(
                 for tag in members {
                     outcomes.insert(tag, failed(tag, Some(digest.clone()), &e));
                 }
-                if stop.is_none() && (is_fatal(&e) || e.code() == "delete_disabled") {
+                if stop.is_none() && (is_fatal(&e) || e.error_code() == ErrorCode::DeleteDisabled) {
                     stop = Some(e);
                 }
             }
@@ -153,7 +154,7 @@ pub async fn delete_tags(
     }
     client.invalidate_repository(repo, &all_tags);
 
-    let not_found = AppError::not_found("not_found", "this tag does not exist (any more)");
+    let not_found = AppError::not_found(ErrorCode::NotFound, "this tag does not exist (any more)");
     let results = requested
         .iter()
         .map(|tag| {
@@ -167,15 +168,15 @@ pub async fn delete_tags(
 
 fn clone_error(e: &AppError) -> AppError {
     match e {
-        AppError::Conflict { code, message } => AppError::conflict(code, message.clone()),
+        AppError::Conflict { code, message } => AppError::conflict(*code, message.clone()),
         AppError::Upstream {
             status,
             code,
             message,
-        } => AppError::upstream(*status, code, message.clone()),
+        } => AppError::upstream(*status, *code, message.clone()),
         other => AppError::upstream(
             actix_web::http::StatusCode::BAD_GATEWAY,
-            other.code(),
+            other.error_code(),
             other.to_string(),
         ),
     }

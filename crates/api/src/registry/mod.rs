@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod ssrf;
 pub mod summary;
 
+use shared::error::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -58,7 +59,7 @@ impl RegistryHandle {
     pub fn ensure_writable(&self) -> AppResult<()> {
         if self.read_only {
             return Err(AppError::conflict(
-                "registry_read_only",
+                ErrorCode::RegistryReadOnly,
                 format!(
                     "registry {:?} is read-only: deletes are disabled for it",
                     self.name
@@ -146,7 +147,7 @@ impl RegistryPool {
                 tracing::error!(registry = %row.name, error = %e, "cannot decrypt a registry password");
                 AppError::upstream(
                     StatusCode::BAD_GATEWAY,
-                    "registry_auth_failed",
+                    ErrorCode::RegistryAuthFailed,
                     format!(
                         "the stored password of registry {:?} cannot be decrypted (was SECRET_KEY or the key file changed?)",
                         row.name
@@ -195,7 +196,7 @@ impl RegistryPool {
 
 fn registry_not_found(name: &str) -> AppError {
     AppError::not_found(
-        "registry_not_found",
+        ErrorCode::RegistryNotFound,
         format!(
             "there is no registry named {:?}",
             name.chars().take(80).collect::<String>()
@@ -231,7 +232,9 @@ pub async fn resolve(
     }
     let row = registries::find_bootstrapped(&state.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("registry_not_found", "no registry is configured"))?;
+        .ok_or_else(|| {
+            AppError::not_found(ErrorCode::RegistryNotFound, "no registry is configured")
+        })?;
     state.registries.handle(&row, &state.cipher)
 }
 

@@ -1,6 +1,7 @@
 //! Server-side request forgery guard. Admins choose registry URLs, but a registry (or a DNS
 //! answer, a redirect, a token realm) must never steer the server to link-local or cloud
 //! metadata addresses, where credentials and instance secrets live.
+use shared::error::ErrorCode;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use actix_web::http::StatusCode;
@@ -88,13 +89,13 @@ pub fn check_registry_url(
 ) -> Result<(), AppError> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(AppError::bad_request(
-            "invalid_url",
+            ErrorCode::InvalidUrl,
             "a registry URL must be http:// or https:// with a host",
         ));
     }
     if is_forbidden_host(url) {
         return Err(AppError::bad_request(
-            "registry_host_forbidden",
+            ErrorCode::RegistryHostForbidden,
             "link-local and cloud metadata addresses cannot be used as registries",
         ));
     }
@@ -105,7 +106,7 @@ pub fn check_registry_url(
         return Ok(());
     }
     Err(AppError::bad_request(
-        "registry_host_not_allowed",
+        ErrorCode::RegistryHostNotAllowed,
         format!(
             "{} is not in REGISTRY_ALLOWED_HOSTS",
             url.host_str().unwrap_or_default()
@@ -147,7 +148,7 @@ pub fn ensure_contactable(url: &Url) -> Result<(), AppError> {
 pub(crate) fn forbidden_upstream(host: &str) -> AppError {
     AppError::upstream(
         StatusCode::BAD_GATEWAY,
-        "registry_host_forbidden",
+        ErrorCode::RegistryHostForbiddenUpstream,
         format!("refused to contact {host}: link-local and cloud metadata addresses are forbidden"),
     )
 }

@@ -6,6 +6,7 @@ use shared::admin::{
     RegistryResponse, RegistryTestResult, UpdateRegistryRequest, UpdateUserRequest,
     UpdateUserResponse, UserList,
 };
+use shared::error::ErrorCode;
 
 use super::JsonBody;
 use crate::admin::{registries, users, Actor};
@@ -221,7 +222,7 @@ fn audit_filter(q: &AuditQuery, user: Option<String>) -> AppResult<audit::Filter
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(AppError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "limit must be between 1 and 1000",
         ));
     }

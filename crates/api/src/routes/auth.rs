@@ -5,6 +5,7 @@ use shared::auth::{
     RegenerateBackupCodesRequest, SessionResponse, UpdateProfileRequest, UserProfile,
     VerifyTokenResponse, VerifyTwoFactorRequest,
 };
+use shared::error::ErrorCode;
 
 use super::JsonBody;
 use crate::auth::client_ip::client_ip;
@@ -172,7 +173,7 @@ async fn update_me(
     if let Some(name) = registry {
         if registries::find(&state.pool, name).await?.is_none() {
             return Err(AppError::not_found(
-                "registry_not_found",
+                ErrorCode::RegistryNotFound,
                 format!("there is no registry named {name:?}"),
             ));
         }

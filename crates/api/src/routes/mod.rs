@@ -6,6 +6,7 @@ pub mod ops;
 pub mod registry;
 pub mod spa;
 
+use shared::error::ErrorCode;
 use std::sync::OnceLock;
 
 use actix_web::dev::{Payload, ResourceDef};
@@ -82,16 +83,21 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 
 /// Parses a body already read: JSON, an object, then `T`.
 pub fn parse_json_object<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad_request("invalid_json", format!("malformed JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        AppError::bad_request(ErrorCode::InvalidJson, format!("malformed JSON: {e}"))
+    })?;
     if !value.is_object() {
         return Err(AppError::bad_request(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "the request body must be a JSON object",
         ));
     }
-    serde_json::from_value(value)
-        .map_err(|e| AppError::bad_request("invalid_request", format!("invalid request body: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        AppError::bad_request(
+            ErrorCode::InvalidRequest,
+            format!("invalid request body: {e}"),
+        )
+    })
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -102,7 +108,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         if !is_json_content_type(req) {
             return Box::pin(std::future::ready(Ok(JsonBody(Err(AppError::rejected(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "the request body must be JSON (Content-Type: application/json)",
             ))))));
         }
@@ -113,15 +119,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 Err(e) => Err(match e.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => AppError::rejected(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
+                        ErrorCode::PayloadTooLarge,
                         format!(
                             "the request body is larger than {} KiB",
                             JSON_LIMIT_BYTES / 1024
                         ),
                     ),
-                    _ => {
-                        AppError::bad_request("invalid_json", format!("cannot read the body: {e}"))
-                    }
+                    _ => AppError::bad_request(
+                        ErrorCode::InvalidJson,
+                        format!("cannot read the body: {e}"),
+                    ),
                 }),
             };
             Ok(JsonBody(parsed))
@@ -131,8 +138,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        let body =
-            AppError::bad_request("invalid_query", format!("invalid query string: {err}")).body();
+        let body = AppError::bad_request(
+            ErrorCode::InvalidQuery,
+            format!("invalid query string: {err}"),
+        )
+        .body();
         actix_web::error::InternalError::from_response(err, HttpResponse::BadRequest().json(body))
             .into()
     })
@@ -140,7 +150,8 @@ pub fn query_config() -> web::QueryConfig {
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
-        let body = AppError::bad_request("invalid_path", format!("invalid path: {err}")).body();
+        let body =
+            AppError::bad_request(ErrorCode::InvalidPath, format!("invalid path: {err}")).body();
         actix_web::error::InternalError::from_response(err, HttpResponse::BadRequest().json(body))
             .into()
     })
@@ -185,7 +196,7 @@ pub fn no_such_endpoint(req: &HttpRequest) -> AppError {
     let allowed = allowed_methods(req.path());
     if allowed.is_empty() {
         return AppError::not_found(
-            "not_found",
+            ErrorCode::NotFound,
             format!(
                 "no API endpoint {} {}",
                 req.method(),

@@ -1,6 +1,7 @@
 //! Liveness and metrics: outside `/api`, no session needed.
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use shared::error::ErrorCode;
 
 use crate::error::AppError;
 
@@ -78,7 +79,7 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
             == sha2::Sha256::digest(expected.expose().as_bytes());
         if !same {
             return Err(AppError::unauthorized(
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "a valid metrics token is required (Authorization: Bearer <METRICS_TOKEN>)",
             ));
         }

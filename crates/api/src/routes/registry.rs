@@ -6,6 +6,7 @@
 //! `team%2Fapp` is `team/app`; anything that fails the grammar after decoding is a 400 before
 //! any registry is contacted.
 use actix_web::{web, HttpRequest, HttpResponse};
+use shared::error::ErrorCode;
 use shared::registry::{
     BulkDeleteRequest, BulkDeleteResponse, CatalogPage, DeleteResponse, HealthResponse,
     ManifestDetails, TagPage,
@@ -124,7 +125,7 @@ pub enum Operation {
 
 fn no_endpoint(path: &str) -> AppError {
     AppError::not_found(
-        "not_found",
+        ErrorCode::NotFound,
         format!(
             "no API endpoint {}",
             path.chars().take(200).collect::<String>()
@@ -154,7 +155,7 @@ fn percent_decode(raw: &str) -> Option<String> {
 fn repository(raw: &str) -> AppResult<RepositoryName> {
     let decoded = percent_decode(raw).ok_or_else(|| {
         AppError::bad_request(
-            "invalid_name",
+            ErrorCode::InvalidName,
             "the repository name is not valid percent-encoded UTF-8",
         )
     })?;
@@ -163,7 +164,10 @@ fn repository(raw: &str) -> AppResult<RepositoryName> {
 
 fn reference(raw: &str) -> AppResult<Reference> {
     let decoded = percent_decode(raw).ok_or_else(|| {
-        AppError::bad_request("invalid_tag", "the tag is not valid percent-encoded UTF-8")
+        AppError::bad_request(
+            ErrorCode::InvalidTag,
+            "the tag is not valid percent-encoded UTF-8",
+        )
     })?;
     Reference::parse(&decoded)
 }
@@ -205,7 +209,8 @@ pub fn allowed_methods(tail: &str) -> Vec<&'static str> {
     .into_iter()
     .filter(|(operation, _)| {
         // A validation error still means the path has this operation's shape.
-        parse_repository_path(tail, *operation).map_or_else(|e| e.code() != "not_found", |_| true)
+        parse_repository_path(tail, *operation)
+            .map_or_else(|e| e.error_code() != ErrorCode::NotFound, |_| true)
     })
     .map(|(_, method)| method)
     .collect()
@@ -218,7 +223,7 @@ fn route_of(req: &HttpRequest, operation: Operation) -> AppResult<RepositoryRout
         .strip_prefix("/api/repositories/")
         .ok_or_else(|| no_endpoint(path))?;
     parse_repository_path(tail, operation).map_err(|e| {
-        if e.code() == "not_found" {
+        if e.error_code() == ErrorCode::NotFound {
             super::no_such_endpoint(req)
         } else {
             e
@@ -404,7 +409,7 @@ async fn repository_post(
     let body = body.into_inner()?;
     if body.tags.is_empty() || body.tags.len() > MAX_BULK_TAGS {
         return Err(AppError::bad_request(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             format!("tags must name 1 to {MAX_BULK_TAGS} tags"),
         ));
     }

@@ -12,6 +12,7 @@
 use leptos::prelude::*;
 use shared::admin::{AdminUser, CreateUserRequest, CreateUserResponse, UpdateUserRequest};
 use shared::auth::Role;
+use shared::error::ErrorCode;
 
 use crate::api::{self, ApiError};
 use crate::components::copy_button::CopyButton;
@@ -372,9 +373,9 @@ fn AddUserDialog(
                     on_created.run(());
                     created.set(Some(response));
                 }
-                Err(err) => error.set(Some(match err.code.as_str() {
-                    "user_exists" => "A user with that name already exists.".to_string(),
-                    "invalid_username" => "Usernames are 2 to 64 characters: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.".to_string(),
+                Err(err) => error.set(Some(match err.kind() {
+                    Some(ErrorCode::UserExists) => "A user with that name already exists.".to_string(),
+                    Some(ErrorCode::InvalidUsername) => "Usernames are 2 to 64 characters: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.".to_string(),
                     _ => err.message,
                 })),
             }

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::auth::ChangePasswordRequest;
+use shared::error::ErrorCode;
 use shared::password_policy::{self, PasswordProblem};
 
 use crate::api;
@@ -111,8 +112,8 @@ pub fn PasswordChangeForm(
                     on_done.run(());
                 }
                 Err(err) => {
-                    let text = match err.code.as_str() {
-                        "invalid_credentials" | "password_check_failed" => {
+                    let text = match err.kind() {
+                        Some(ErrorCode::InvalidCredentials) => {
                             "The current password is not correct.".to_string()
                         }
                         _ => err.message.clone(),

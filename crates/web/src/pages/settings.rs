@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 use shared::auth::{RegenerateBackupCodesRequest, UpdateProfileRequest};
+use shared::error::ErrorCode;
 
 use crate::api;
 use crate::app::use_registries;
@@ -237,8 +238,8 @@ fn BackupCodesCard() -> impl IntoView {
             password.set(String::new());
             match result {
                 Ok(r) => codes.set(Some(r.backup_codes)),
-                Err(err) => error.set(Some(match err.code.as_str() {
-                    "invalid_credentials" | "password_check_failed" => {
+                Err(err) => error.set(Some(match err.kind() {
+                    Some(ErrorCode::InvalidCredentials) => {
                         "The password is not correct.".to_string()
                     }
                     _ => err.message,

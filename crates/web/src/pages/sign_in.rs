@@ -17,6 +17,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::auth::{LoginRequest, LoginResponse, SessionResponse, VerifyTwoFactorRequest};
+use shared::error::ErrorCode;
 
 use crate::api::{self, ApiError};
 use crate::app::{go, redirect};
@@ -65,27 +66,27 @@ fn wait_text(seconds: u64) -> String {
 }
 
 fn describe(err: &ApiError, backup: bool) -> FormError {
-    let text = match err.code.as_str() {
-        "invalid_credentials" => "Wrong username or password.".to_string(),
-        "invalid_code" if backup => "That backup code is not valid or has already been used.".to_string(),
-        "invalid_code" => {
+    let text = match err.kind() {
+        Some(ErrorCode::InvalidCredentials) => "Wrong username or password.".to_string(),
+        Some(ErrorCode::InvalidCode) if backup => "That backup code is not valid or has already been used.".to_string(),
+        Some(ErrorCode::InvalidCode) => {
             "That code is not correct. Enter the current code from your authenticator app (check that the phone's clock is right).".to_string()
         }
-        "code_reused" => {
+        Some(ErrorCode::CodeReused) => {
             "That code has already been used. Wait for the next code (a new one appears every 30 seconds).".to_string()
         }
-        "invalid_login_token" => {
+        Some(ErrorCode::InvalidLoginToken) => {
             "This sign-in step has expired (it lasts 5 minutes and ends after 5 wrong codes). Sign in again.".to_string()
         }
-        "account_locked" => "This account is locked. Ask an administrator to unlock it.".to_string(),
-        "too_many_attempts" => match err.retry_after {
+        Some(ErrorCode::AccountLocked) => "This account is locked. Ask an administrator to unlock it.".to_string(),
+        Some(ErrorCode::TooManyAttempts) => match err.retry_after {
             Some(secs) => format!("Too many attempts. Try again in {}.", wait_text(secs)),
             None => "Too many attempts. Wait a few minutes and try again.".to_string(),
         },
-        "server_busy" => {
+        Some(ErrorCode::ServerBusy) => {
             "The server is busy checking other sign-ins. Try again in a moment.".to_string()
         }
-        "password_too_long" => {
+        Some(ErrorCode::PasswordTooLong) => {
             "That password is longer than any password can be here (72 bytes): check what you typed.".to_string()
         }
         _ => err.message.clone(),
@@ -95,7 +96,12 @@ fn describe(err: &ApiError, backup: bool) -> FormError {
         text,
         until_ms: err
             .retry_after
-            .filter(|_| err.code == "too_many_attempts" || err.code == "server_busy")
+            .filter(|_| {
+                matches!(
+                    err.kind(),
+                    Some(ErrorCode::TooManyAttempts | ErrorCode::ServerBusy)
+                )
+            })
             .map(|secs| js_sys::Date::now() + secs as f64 * 1000.0),
     }
 }
@@ -219,7 +225,7 @@ pub fn SignIn() -> impl IntoView {
                     Ok(response) => finish(response),
                     Err(err) => {
                         let described = describe(&err, backup);
-                        if err.code == "invalid_login_token" {
+                        if err.kind() == Some(ErrorCode::InvalidLoginToken) {
                             step.set(Step::Credentials);
                         }
                         error.set(Some(described));
@@ -336,12 +342,14 @@ fn LoginError(error: RwSignal<Option<FormError>>, now: RwSignal<f64>) -> impl In
                 .map(|until| ((until - now.get()) / 1000.0).ceil())
                 .filter(|s| *s > 0.0);
             let text = match wait {
-                Some(secs) if e.code == "server_busy" => format!(
+                Some(secs) if e.code == ErrorCode::ServerBusy.as_str() => format!(
                     "The server is busy checking other sign-ins. Try again in {}.",
                     wait_text(secs as u64)
                 ),
                 Some(secs) => format!("Too many attempts. Try again in {}.", wait_text(secs as u64)),
-                None if e.code == "too_many_attempts" || e.code == "server_busy" => {
+                None if e.code == ErrorCode::TooManyAttempts.as_str()
+                    || e.code == ErrorCode::ServerBusy.as_str() =>
+                {
                     "You can try again now.".to_string()
                 }
                 None => e.text.clone(),
