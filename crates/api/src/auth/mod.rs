@@ -1,4 +1,6 @@
 //! Authentication: passwords, TOTP, backup codes, sessions (JWT) and the sign-in flow.
+pub mod account;
+pub mod attempts;
 pub mod backup_codes;
 pub mod client_ip;
 pub mod jwt;

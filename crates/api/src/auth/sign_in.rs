@@ -1,24 +1,23 @@
-//! The sign-in flow and account self-service. Handlers call these; tests can too.
+//! The sign-in flow: the password step and the second factor. Handlers call these; tests can
+//! too.
 //!
-//! Every limit is claimed before the password or code is checked (see `storage::throttle` and
-//! `challenges::claim_attempt`), and everything that completes a step — consuming the login
-//! token, using the code, issuing the session — happens in one transaction that starts with a
-//! write, so a lost race changes nothing.
+//! Every limit is claimed before the password or code is checked (see `attempts`), and
+//! everything that completes a step — consuming the login token, using the code, issuing the
+//! session — happens in one transaction that starts with a write, so a lost race changes
+//! nothing.
 use shared::auth::{
-    BackupCodesResponse, ChangePasswordRequest, LoginRequest, LoginResponse, SessionResponse,
-    UserProfile, VerifyTwoFactorRequest,
+    LoginRequest, LoginResponse, SessionResponse, UserProfile, VerifyTwoFactorRequest,
 };
 use shared::error::ErrorCode;
 use sqlx::{Sqlite, Transaction};
 
-use super::{backup_codes, random_token, sha256_hex, totp, AuthUser};
+use super::attempts::{record_failure, Attempt, Client};
+use super::{backup_codes, random_token, sha256_hex, totp};
 use crate::config::DEFAULT_ADMIN_PASSWORD;
 use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
-use crate::domain::Password;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::challenges::{self, Purpose};
-use crate::storage::throttle::{self, Claim, Scope};
 use crate::storage::users::UserRow;
 use crate::storage::{audit, backup_codes as codes_table, sessions, to_rfc3339, unix_now, users};
 
@@ -27,7 +26,7 @@ pub const LOGIN_TOKEN_TTL_SECS: i64 = 300;
 /// Codes a login token lets through to be checked.
 pub const LOGIN_TOKEN_MAX_ATTEMPTS: i64 = 5;
 
-fn invalid_credentials() -> AppError {
+pub(crate) fn invalid_credentials() -> AppError {
     AppError::unauthorized(
         ErrorCode::InvalidCredentials,
         "invalid username or password",
@@ -57,145 +56,6 @@ fn refuse_long_password(password: &str) -> AppResult<()> {
             format!("passwords are at most {MAX_PASSWORD_BYTES} bytes"),
         ));
     }
-    Ok(())
-}
-
-/// The client the request came from, for throttling and the audit log.
-#[derive(Debug, Clone)]
-pub struct Client {
-    pub ip: String,
-}
-
-impl Client {
-    /// The address that limits count against: the IPv4 address, or the /64 of an IPv6 one
-    /// (one host usually holds a whole /64, so counting single IPv6 addresses would give it
-    /// endless budgets). The audit log keeps the full address.
-    pub fn throttle_key(&self) -> String {
-        match self.ip.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-                let s = v6.segments();
-                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-                format!("{prefix}/64")
-            }
-            Ok(std::net::IpAddr::V6(v6)) => v6
-                .to_ipv4_mapped()
-                .map_or(self.ip.clone(), |v4| v4.to_string()),
-            _ => self.ip.clone(),
-        }
-    }
-}
-
-fn limits(state: &AppState) -> throttle::Limits {
-    let t = state.settings.throttle;
-    throttle::Limits {
-        window_secs: t.window_secs,
-        per_user_and_ip: t.max_failures_per_user,
-        per_ip: t.max_failures_per_ip,
-        per_user_total: t.max_failures_per_user_total,
-    }
-}
-
-/// A claimed sign-in attempt. Left alone it stays counted as a failure; [`Attempt::succeeded`]
-/// gives it back and forgets this address's earlier failures for the user.
-struct Attempt {
-    claim_id: i64,
-}
-
-impl Attempt {
-    /// Claims an attempt for `username` from the client, or answers 429 (one audit event per
-    /// minute and key stands for all the attempts refused in it).
-    async fn claim(state: &AppState, username: &str, client: &Client) -> AppResult<Self> {
-        match throttle::claim(&state.pool, username, &client.throttle_key(), limits(state)).await? {
-            Claim::Granted(claim_id) => Ok(Self { claim_id }),
-            Claim::Refused {
-                retry_after_secs,
-                scope,
-            } => Err(refuse(state, username, client, retry_after_secs, scope).await?),
-        }
-    }
-
-    /// The attempt was not evaluated after all (e.g. its login token was spent).
-    async fn give_back(self, state: &AppState) -> AppResult<()> {
-        throttle::release(&state.pool, self.claim_id).await?;
-        Ok(())
-    }
-
-    /// A completed sign-in (or password confirmation): the claim is given back and this
-    /// address's failures for the user are forgotten. Never after the password step alone: that
-    /// would let whoever knows the password reset the code-guessing budget at will.
-    async fn succeeded(self, state: &AppState, username: &str, client: &Client) -> AppResult<()> {
-        throttle::release(&state.pool, self.claim_id).await?;
-        throttle::clear_user_at_ip(&state.pool, username, &client.throttle_key()).await?;
-        Ok(())
-    }
-}
-
-async fn refuse(
-    state: &AppState,
-    username: &str,
-    client: &Client,
-    retry_after_secs: i64,
-    scope: Scope,
-) -> AppResult<AppError> {
-    state.metrics.login_failure("throttled");
-    let key = match scope {
-        Scope::Ip => format!("ip:{}", client.throttle_key()),
-        Scope::UserAtIp | Scope::UserTotal => format!("user:{username}"),
-    };
-    let mut tx = state.pool.begin().await?;
-    let count = throttle::count_refusal(&mut tx, &key).await?;
-    let detail = format!(
-        "{} refused attempt{} this minute ({}); retry after {retry_after_secs} s",
-        count.refused,
-        if count.refused == 1 { "" } else { "s" },
-        scope.describe()
-    );
-    match count.audit_id {
-        Some(id) => audit::update_detail(&mut *tx, id, &detail).await?,
-        None => {
-            let id = audit::record_returning_id(
-                &mut *tx,
-                audit::NewEvent {
-                    actor: Some(username),
-                    ip: Some(&client.ip),
-                    action: "login_throttled",
-                    target: Some(username),
-                    outcome: "denied",
-                    detail: Some(&detail),
-                },
-            )
-            .await?;
-            throttle::attach_notice(&mut tx, &key, id).await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(AppError::TooManyAttempts {
-        retry_after_secs: retry_after_secs as u64,
-    })
-}
-
-/// A failed attempt: its claim stays as the recorded failure; counted and audited.
-async fn record_failure(
-    state: &AppState,
-    username: &str,
-    client: &Client,
-    action: &str,
-    detail: &str,
-) -> AppResult<()> {
-    state.metrics.login_failure(action);
-    users::increment_failed_logins(&state.pool, username).await?;
-    audit::record(
-        &state.pool,
-        audit::NewEvent {
-            actor: Some(username),
-            ip: Some(&client.ip),
-            action,
-            target: Some(username),
-            outcome: "failure",
-            detail: Some(detail),
-        },
-    )
-    .await?;
     Ok(())
 }
 
@@ -527,151 +387,4 @@ pub async fn profile(state: &AppState, user: &UserRow) -> AppResult<UserProfile>
         must_change_password: user.must_change_password,
         default_registry: user.default_registry.clone(),
     })
-}
-
-/// Checks a signed-in user's password (for sensitive self-service), throttled like sign-in.
-async fn confirm_password(
-    state: &AppState,
-    auth: &AuthUser,
-    password: &str,
-    client: &Client,
-) -> AppResult<()> {
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(invalid_credentials());
-    }
-    let _admission = state.hasher.admit(&client.throttle_key())?;
-    let attempt = Attempt::claim(state, auth.username(), client).await?;
-    if state
-        .hasher
-        .verify(password, Some(&auth.user.password_hash))
-        .await?
-    {
-        return attempt.succeeded(state, auth.username(), client).await;
-    }
-    record_failure(
-        state,
-        auth.username(),
-        client,
-        "password_check_failed",
-        "wrong current password",
-    )
-    .await?;
-    Err(invalid_credentials())
-}
-
-/// Changes the password and revokes every earlier session; returns a fresh one.
-pub async fn change_password(
-    state: &AppState,
-    auth: &AuthUser,
-    req: &ChangePasswordRequest,
-    client: &Client,
-) -> AppResult<SessionResponse> {
-    confirm_password(state, auth, &req.current_password, client).await?;
-    let new_password = Password::parse(&req.new_password, auth.username())?;
-    if req.new_password == req.current_password {
-        return Err(AppError::bad_request(
-            ErrorCode::PasswordUnchanged,
-            "the new password must differ from the current one",
-        ));
-    }
-    if req.new_password == DEFAULT_ADMIN_PASSWORD {
-        return Err(AppError::bad_request(
-            ErrorCode::WeakPassword,
-            "the built-in default password cannot be used",
-        ));
-    }
-    let hash = state.hasher.hash(new_password.expose()).await?;
-    users::set_password(&state.pool, auth.user.id, &hash, false).await?;
-    audit::record(
-        &state.pool,
-        audit::NewEvent {
-            actor: Some(auth.username()),
-            ip: Some(&client.ip),
-            action: "password_changed",
-            target: Some(auth.username()),
-            outcome: "success",
-            detail: None,
-        },
-    )
-    .await?;
-    let user = users::find_by_id(&state.pool, auth.user.id)
-        .await?
-        .ok_or_else(AppError::invalid_token)?;
-    issue_session(state, &user).await
-}
-
-/// Replaces the backup codes; the old ones stop working.
-pub async fn regenerate_backup_codes(
-    state: &AppState,
-    auth: &AuthUser,
-    password: &str,
-    client: &Client,
-) -> AppResult<BackupCodesResponse> {
-    confirm_password(state, auth, password, client).await?;
-    if !auth.user.totp_enabled {
-        return Err(AppError::conflict(
-            ErrorCode::TotpNotEnabled,
-            "two-factor authentication is not set up for this account",
-        ));
-    }
-    let codes = backup_codes::generate();
-    let hashes: Vec<String> = codes
-        .iter()
-        .map(|c| backup_codes::hash(&state.cipher, c))
-        .collect();
-    let mut tx = state.pool.begin().await?;
-    codes_table::replace_all(&mut tx, auth.user.id, &hashes).await?;
-    audit::record(
-        &mut *tx,
-        audit::NewEvent {
-            actor: Some(auth.username()),
-            ip: Some(&client.ip),
-            action: "backup_codes_regenerated",
-            target: Some(auth.username()),
-            outcome: "success",
-            detail: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(BackupCodesResponse {
-        backup_codes: codes,
-    })
-}
-
-/// Revokes the token used for this request.
-pub async fn logout(state: &AppState, auth: &AuthUser, client: &Client) -> AppResult<()> {
-    sessions::end(&state.pool, &auth.claims.jti).await?;
-    audit::record(
-        &state.pool,
-        audit::NewEvent {
-            actor: Some(auth.username()),
-            ip: Some(&client.ip),
-            action: "logout",
-            target: Some(auth.username()),
-            outcome: "success",
-            detail: None,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Client;
-
-    fn key(ip: &str) -> String {
-        Client { ip: ip.into() }.throttle_key()
-    }
-
-    #[test]
-    fn ipv6_clients_are_limited_per_64_and_ipv4_per_address() {
-        assert_eq!(key("192.0.2.7"), "192.0.2.7");
-        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
-        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
-        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
-        assert_eq!(key("unknown"), "unknown");
-    }
 }

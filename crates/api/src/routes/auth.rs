@@ -8,9 +8,10 @@ use shared::auth::{
 use shared::error::ErrorCode;
 
 use super::JsonBody;
+use crate::auth::attempts::Client;
 use crate::auth::client_ip::client_ip;
-use crate::auth::sign_in::{self, Client};
 use crate::auth::AuthUser;
+use crate::auth::{account, sign_in};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::{registries, users};
@@ -118,7 +119,7 @@ async fn logout(
     req: HttpRequest,
     auth: AuthUser,
 ) -> AppResult<HttpResponse> {
-    sign_in::logout(&state, &auth, &client(&req, &state)).await?;
+    account::logout(&state, &auth, &client(&req, &state)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -202,7 +203,7 @@ async fn change_password(
     body: JsonBody<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
-    let session = sign_in::change_password(&state, &auth, &body, &client(&req, &state)).await?;
+    let session = account::change_password(&state, &auth, &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -223,7 +224,7 @@ async fn regenerate_backup_codes(
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
     let codes =
-        sign_in::regenerate_backup_codes(&state, &auth, &body.password, &client(&req, &state))
+        account::regenerate_backup_codes(&state, &auth, &body.password, &client(&req, &state))
             .await?;
     Ok(HttpResponse::Ok().json(codes))
 }
