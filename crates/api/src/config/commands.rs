@@ -1,15 +1,16 @@
-//! Command line and configuration: parsed once into typed settings.
-//!
-//! Every setting is an environment variable and also a flag of `serve`. Values are taken
-//! as strings and validated here, so a bad value stops start-up with one line that names
-//! the variable (exit code 2) instead of clap's multi-line usage dump or a panic.
+//! The command line: `serve` and its flags, and the administrative subcommands. Each flag falls
+//! back to its environment variable; values arrive as strings and become [`Settings`] here.
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use url::Url;
 
+use super::settings::{database_path, default_static_dir, list, non_empty, parse_num, parse_range};
+use super::{
+    parse_allowed_hosts, parse_registry_url, BootstrapRegistry, ConfigError, DatabaseSettings,
+    LogFormat, RegistryClientSettings, Settings, ThrottleSettings, DEFAULT_ADMIN_PASSWORD,
+};
 use crate::secret::Secret;
 
 #[derive(Debug, Parser)]
@@ -278,150 +279,6 @@ pub struct ServeArgs {
     pub request_timeout_secs: Option<String>,
 }
 
-/// A configuration value that cannot be used; names the variable.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {var}: {message}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(var: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            var,
-            message: message.into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-/// The built-in first-admin password: an account using it must change it before use.
-pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
-
-#[derive(Debug, Clone)]
-pub struct DatabaseSettings {
-    /// The SQLite file.
-    pub path: PathBuf,
-    pub secret_key: Option<Secret>,
-}
-
-#[derive(Debug, Clone)]
-pub struct BootstrapRegistry {
-    pub name: String,
-    pub url: Url,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub pull_host: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ThrottleSettings {
-    pub window_secs: i64,
-    /// Failures per (user, client address): one address cannot lock the user out elsewhere.
-    pub max_failures_per_user: i64,
-    pub max_failures_per_ip: i64,
-    /// Failures per user across every address (distributed guessing).
-    pub max_failures_per_user_total: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct RegistryClientSettings {
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    pub concurrency: usize,
-    pub cache_ttl: Duration,
-    pub manifest_cache_bytes: u64,
-    /// `host` or `host:port`, lowercase; `None` allows any host that is not forbidden.
-    pub allowed_hosts: Option<Vec<String>>,
-}
-
-/// Everything `serve` needs, validated.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub host: String,
-    pub port: u16,
-    pub database: DatabaseSettings,
-    pub static_dir: PathBuf,
-    pub registry: BootstrapRegistry,
-    pub jwt_secret: Option<Secret>,
-    pub jwt_expiry_hours: i64,
-    pub admin_password: Secret,
-    pub bcrypt_cost: u32,
-    pub throttle: ThrottleSettings,
-    pub audit_retention_days: i64,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub registry_client: RegistryClientSettings,
-    pub log_format: LogFormat,
-    pub metrics_token: Option<Secret>,
-    pub request_timeout: Duration,
-}
-
-fn parse_num<T: std::str::FromStr>(
-    var: &'static str,
-    value: Option<&str>,
-    default: T,
-    what: &str,
-) -> Result<T, ConfigError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ConfigError::new(var, format!("{v:?} is not {what}"))),
-    }
-}
-
-fn parse_range<T>(
-    var: &'static str,
-    value: Option<&str>,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let what = format!("a number from {} to {}", range.start(), range.end());
-    let n = parse_num(var, value, default, &what)?;
-    if range.contains(&n) {
-        Ok(n)
-    } else {
-        Err(ConfigError::new(var, format!("{n} is not {what}")))
-    }
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
-
-/// Turns `sqlite://data/x.db`, `sqlite:///abs/x.db`, `sqlite:x.db` or a plain path into a file path.
-pub fn database_path(url: Option<&str>) -> Result<PathBuf, ConfigError> {
-    let raw = url.map(str::trim).filter(|s| !s.is_empty());
-    let raw = raw.unwrap_or("sqlite://data/registry-gui.db");
-    let without_scheme = raw
-        .strip_prefix("sqlite://")
-        .or_else(|| raw.strip_prefix("sqlite:"))
-        .unwrap_or(raw);
-    let path = without_scheme.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Err(ConfigError::new(
-            "DATABASE_URL",
-            format!("{raw:?} does not name a database file"),
-        ));
-    }
-    if raw.contains("://") && !raw.starts_with("sqlite://") {
-        return Err(ConfigError::new(
-            "DATABASE_URL",
-            format!("{raw:?} is not a sqlite:// URL"),
-        ));
-    }
-    Ok(PathBuf::from(path))
-}
-
 impl DatabaseArgs {
     pub fn settings(&self) -> Result<DatabaseSettings, ConfigError> {
         let secret_key = non_empty(self.secret_key.clone()).map(Secret::new);
@@ -438,41 +295,6 @@ impl DatabaseArgs {
             secret_key,
         })
     }
-}
-
-/// Parses a registry URL: http or https with a host.
-pub fn parse_registry_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{raw:?} must use http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{raw:?} has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        // Never echo the credentials back (the message goes to clients and logs).
-        let mut shown = url.clone();
-        let _ = shown.set_username("");
-        let _ = shown.set_password(None);
-        return Err(format!(
-            "{:?} must not carry credentials; set a username and password instead",
-            shown.as_str()
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{raw:?} must not have a query or fragment"));
-    }
-    Ok(url)
-}
-
-fn default_static_dir() -> PathBuf {
-    // `make run` builds into crates/web/dist; a container or tarball puts dist/ beside the binary.
-    let candidates = ["crates/web/dist", "dist"];
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.join("index.html").is_file())
-        .unwrap_or_else(|| PathBuf::from(candidates[0]))
 }
 
 impl ServeArgs {
@@ -605,123 +427,5 @@ impl ServeArgs {
                 1..=3600,
             )?),
         })
-    }
-}
-
-/// `REGISTRY_ALLOWED_HOSTS`: lowercase `host` / `host:port` entries; `None` when unset or empty.
-pub fn parse_allowed_hosts(value: Option<&str>) -> Option<Vec<String>> {
-    value
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| list(Some(s)).map(|h| h.to_ascii_lowercase()).collect())
-}
-
-fn list(value: Option<&str>) -> impl Iterator<Item = &str> {
-    value
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-impl Settings {
-    /// Settings for tests and embedding: every default, listening on 127.0.0.1:0.
-    pub fn for_tests(database_path: &Path) -> Settings {
-        let mut settings = ServeArgs::default()
-            .settings()
-            .expect("the defaults are valid");
-        settings.host = "127.0.0.1".into();
-        settings.port = 0;
-        settings.database.path = database_path.to_path_buf();
-        settings.bcrypt_cost = 4;
-        settings
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args() -> ServeArgs {
-        ServeArgs::default()
-    }
-
-    #[test]
-    fn defaults_match_the_documented_values() {
-        let s = args().settings().unwrap();
-        assert_eq!(s.host, "127.0.0.1");
-        assert_eq!(s.port, 12000);
-        assert_eq!(s.database.path, PathBuf::from("data/registry-gui.db"));
-        assert_eq!(s.registry.url.as_str(), "http://localhost:5000/");
-        assert_eq!(s.registry.name, "default");
-        assert_eq!(s.jwt_expiry_hours, 24);
-        assert_eq!(s.admin_password.expose(), "admin123");
-        assert_eq!(s.bcrypt_cost, 12);
-        assert_eq!(s.throttle.window_secs, 900);
-        assert_eq!(s.throttle.max_failures_per_user, 5);
-        assert_eq!(s.throttle.max_failures_per_ip, 20);
-        assert_eq!(s.registry_client.concurrency, 16);
-        assert_eq!(s.registry_client.cache_ttl, Duration::from_secs(30));
-        assert_eq!(s.registry_client.timeout, Duration::from_secs(30));
-    }
-
-    #[test]
-    fn a_non_numeric_port_names_the_variable() {
-        let mut a = args();
-        a.port = Some("abc".into());
-        let err = a.settings().unwrap_err();
-        assert_eq!(err.var, "PORT");
-        assert!(err.to_string().contains("PORT"));
-    }
-
-    #[test]
-    fn a_malformed_registry_url_is_refused() {
-        for bad in ["not a url", "ftp://x", "http://user:pw@host", "http://"] {
-            let mut a = args();
-            a.registry_url = Some(bad.into());
-            assert_eq!(a.settings().unwrap_err().var, "REGISTRY_URL", "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_short_jwt_secret_is_refused_without_printing_it() {
-        let mut a = args();
-        a.jwt_secret = Some("tooshort-secret".into());
-        let err = a.settings().unwrap_err();
-        assert_eq!(err.var, "JWT_SECRET");
-        assert!(!err.to_string().contains("tooshort-secret"));
-    }
-
-    #[test]
-    fn database_urls_in_every_spelling_give_a_path() {
-        assert_eq!(
-            database_path(Some("sqlite://data/x.db")).unwrap(),
-            PathBuf::from("data/x.db")
-        );
-        assert_eq!(
-            database_path(Some("sqlite:///tmp/x.db?mode=rwc")).unwrap(),
-            PathBuf::from("/tmp/x.db")
-        );
-        assert_eq!(
-            database_path(Some("sqlite:x.db")).unwrap(),
-            PathBuf::from("x.db")
-        );
-        assert_eq!(
-            database_path(Some("/var/lib/x.db")).unwrap(),
-            PathBuf::from("/var/lib/x.db")
-        );
-        assert!(database_path(Some("postgres://x/y")).is_err());
-        assert!(database_path(Some("sqlite::memory:")).is_err());
-    }
-
-    #[test]
-    fn the_cli_accepts_serve_flags_without_a_subcommand() {
-        let cli = Cli::try_parse_from(["registry-gui", "--port", "8080"]).unwrap();
-        assert!(cli.command.is_none());
-        assert_eq!(cli.serve.port.as_deref(), Some("8080"));
-        let cli = Cli::try_parse_from(["registry-gui", "user", "list", "--json"]).unwrap();
-        assert!(matches!(
-            cli.command,
-            Some(Command::User(UserCommand::List { json: true, .. }))
-        ));
     }
 }
