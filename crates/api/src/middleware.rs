@@ -1,6 +1,5 @@
 //! Cross-cutting request handling: request ids, the access log line, metrics and security
 //! headers.
-use shared::error::ErrorCode;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -8,6 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
+use shared::error::ErrorCode;
 use tracing::Instrument as _;
 
 use crate::auth::session::RequestUser;

@@ -1,5 +1,4 @@
 //! The session extractors: who is calling, checked against the database on every request.
-use shared::error::ErrorCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -7,6 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use shared::auth::Role;
+use shared::error::ErrorCode;
 
 use super::jwt::Claims;
 use crate::error::AppError;

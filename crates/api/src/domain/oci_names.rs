@@ -1,7 +1,8 @@
 //! Repository names, tags and digests per the OCI distribution grammar. They are checked
 //! before any registry URL is built, so `..`, `?`, `#` or encoded slashes never reach upstream.
-use crate::error::AppError;
 use shared::error::ErrorCode;
+
+use crate::error::AppError;
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`, at most 255 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

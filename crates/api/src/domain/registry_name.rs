@@ -1,5 +1,6 @@
-use crate::error::AppError;
 use shared::error::ErrorCode;
+
+use crate::error::AppError;
 
 /// The name of a configured registry: a slug used in URLs, `[a-z0-9][a-z0-9-]{0,62}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

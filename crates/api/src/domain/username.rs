@@ -1,5 +1,6 @@
-use crate::error::AppError;
 use shared::error::ErrorCode;
+
+use crate::error::AppError;
 
 /// A username: stored and compared lowercase, `[a-z0-9][a-z0-9._-]{1,63}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

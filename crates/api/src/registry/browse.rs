@@ -1,12 +1,12 @@
 //! Browsing: health, catalog pages, tag lists with details, manifest details. Plain functions
 //! over a resolved registry; the routes only parse and serialize.
-use shared::error::ErrorCode;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::{stream, StreamExt as _, TryStreamExt as _};
 use serde::Deserialize;
+use shared::error::ErrorCode;
 use shared::registry::{
     CatalogPage, HealthResponse, ImageConfigInfo, ManifestDetails, PlatformDetails, PullCommands,
     RepositorySummary, TagPage, TagSummary,

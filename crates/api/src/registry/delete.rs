@@ -1,8 +1,8 @@
 //! Deleting tags. A registry deletes manifests, not tags: deleting a tag's digest removes every
 //! tag on it, so the answer names them all, computed from fresh data before the delete.
-use shared::error::ErrorCode;
 use std::collections::HashMap;
 
+use shared::error::ErrorCode;
 use shared::registry::{BulkDeleteResult, DeleteResponse};
 
 use super::browse::{tag_digests, tags_pointing_to};

@@ -14,11 +14,11 @@ pub mod manifest;
 pub mod ssrf;
 pub mod summary;
 
-use shared::error::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use actix_web::http::StatusCode;
+use shared::error::ErrorCode;
 use url::Url;
 
 pub use client::{Fingerprint, RegistryClient};

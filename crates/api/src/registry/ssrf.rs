@@ -1,11 +1,11 @@
 //! Server-side request forgery guard. Admins choose registry URLs, but a registry (or a DNS
 //! answer, a redirect, a token realm) must never steer the server to link-local or cloud
 //! metadata addresses, where credentials and instance secrets live.
-use shared::error::ErrorCode;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use actix_web::http::StatusCode;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use shared::error::ErrorCode;
 use url::{Host, Url};
 
 use crate::error::AppError;

@@ -6,7 +6,6 @@ pub mod ops;
 pub mod registry;
 pub mod spa;
 
-use shared::error::ErrorCode;
 use std::sync::OnceLock;
 
 use actix_web::dev::{Payload, ResourceDef};
@@ -15,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use shared::error::ErrorCode;
 
 use crate::error::{AppError, AppResult};
 

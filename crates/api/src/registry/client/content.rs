@@ -1,9 +1,9 @@
 //! Manifests and configs by digest (verified, cached for good) and deleting manifests.
-use shared::error::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use reqwest::Method;
+use shared::error::ErrorCode;
 
 use crate::domain::{Digest, Reference, RepositoryName, Tag};
 use crate::error::{AppError, AppResult};

@@ -1,11 +1,11 @@
 //! Paginated lists (catalog and tags), bounded in size, and their short-lived caches.
-use shared::error::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use reqwest::header::{HeaderMap, LINK};
 use reqwest::Method;
 use serde::Deserialize;
+use shared::error::ErrorCode;
 use url::Url;
 
 use crate::domain::{RepositoryName, Tag};

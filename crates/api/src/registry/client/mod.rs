@@ -1,6 +1,5 @@
 //! One registry's HTTP client: authentication, bounded concurrency, pagination, manifests and
 //! blobs, with every upstream failure mapped to a stable API error.
-use shared::error::ErrorCode;
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
@@ -11,6 +10,7 @@ use actix_web::web::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::Deserialize;
+use shared::error::ErrorCode;
 use url::Url;
 
 use super::auth::CachedToken;

@@ -1,6 +1,5 @@
 //! Sending one request: credentials, the answer to a challenge, size limits, and upstream
 //! failures mapped to stable errors.
-use shared::error::ErrorCode;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
@@ -8,6 +7,7 @@ use actix_web::web::Bytes;
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::Method;
+use shared::error::ErrorCode;
 
 use crate::error::{AppError, AppResult};
 use crate::registry::auth::parse_challenges;
