@@ -1,7 +1,9 @@
 //! Light / dark theme: follows `prefers-color-scheme` unless the user picked one.
 //!
 //! The choice is not a secret, so it is kept in `localStorage` (unlike the session token).
-//! `index.html` applies it before the first paint; this module keeps it in sync afterwards.
+//! `<html data-theme>` is always `light` or `dark`, so the stylesheet has one dark palette:
+//! `index.html` sets it before the first paint (no flash of the light theme), this module keeps
+//! it in sync afterwards, also when the system switches while the choice is "system".
 use std::sync::LazyLock;
 
 use leptos::prelude::*;
@@ -48,6 +50,12 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
+const DARK_QUERY: &str = "(prefers-color-scheme: dark)";
+
+fn dark_query() -> Option<web_sys::MediaQueryList> {
+    web_sys::window()?.match_media(DARK_QUERY).ok().flatten()
+}
+
 fn apply(theme: Theme) {
     let Some(root) = web_sys::window()
         .and_then(|w| w.document())
@@ -55,10 +63,31 @@ fn apply(theme: Theme) {
     else {
         return;
     };
-    let _ = match theme.stored() {
-        Some(value) => root.set_attribute("data-theme", value),
-        None => root.remove_attribute("data-theme"),
+    let value = theme.stored().unwrap_or_else(|| {
+        if dark_query().is_some_and(|q| q.matches()) {
+            "dark"
+        } else {
+            "light"
+        }
+    });
+    let _ = root.set_attribute("data-theme", value);
+}
+
+/// Re-applies the system's choice when it changes while the user follows it.
+fn follow_system_changes() {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast as _;
+    let Some(query) = dark_query() else {
+        return;
     };
+    let on_change = Closure::<dyn Fn()>::new(|| {
+        if CHOICE.get_untracked() == Theme::System {
+            apply(Theme::System);
+        }
+    });
+    let _ = query.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    on_change.forget();
 }
 
 /// Reads the saved choice. Called once at start-up.
@@ -73,6 +102,7 @@ pub fn init() {
     };
     apply(theme);
     CHOICE.set(theme);
+    follow_system_changes();
 }
 
 pub fn current() -> Theme {

@@ -22,4 +22,5 @@ mod browsing;
 mod first_sign_in;
 mod screenshots;
 mod tags;
+mod theme;
 mod viewer;
