@@ -184,8 +184,20 @@ impl ResponseError for AppError {
                 "error code missing from shared::error::ERROR_CODES (the published contract)"
             );
         }
-        if let AppError::Internal(e) = self {
-            tracing::error!(error = ?e, "internal error");
+        // Every 5xx is logged once, here, with its cause (messages are ours: never a secret).
+        match self {
+            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            AppError::Upstream {
+                status,
+                code,
+                message,
+            } => tracing::warn!(
+                status = status.as_u16(),
+                code = code.as_str(),
+                cause = %message,
+                "upstream failure"
+            ),
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         if let AppError::Unauthorized { .. } = self {

@@ -56,6 +56,13 @@ impl RegistryClient {
     }
 
     /// Sends one request under the concurrency limit, answering one auth challenge.
+    // A span per upstream call; the path only (never the query or a header), so no credential
+    // can reach a log line through it.
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(registry = %self.name, op = call.op, method = %call.method, path = %call.url.path())
+    )]
     pub(super) async fn send(&self, call: Call<'_>) -> AppResult<Upstream> {
         ssrf::ensure_contactable(&call.url)?;
         let _permit = self
