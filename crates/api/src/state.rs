@@ -8,7 +8,7 @@ use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::crypto::SecretCipher;
 use crate::metrics::Metrics;
-use crate::registry::RegistryPool;
+use crate::registry::{RegistryPool, Resolver};
 
 pub struct AppState {
     pub pool: SqlitePool,
@@ -18,4 +18,15 @@ pub struct AppState {
     pub cipher: SecretCipher,
     pub registries: RegistryPool,
     pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// What the registry services need to find a request's registry.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            pool: &self.pool,
+            clients: &self.registries,
+            cipher: &self.cipher,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`RegistryPool`] holds one [`RegistryClient`] per configured registry (rebuilt when its
 //!   row changes) and the content cache they share.
-//! - [`resolve`] picks the registry of a request: `?registry=`, else the user's default, else
+//! - [`Resolver`] picks the registry of a request: `?registry=`, else the user's default, else
 //!   the bootstrapped one.
 //! - [`browse`] and [`delete`] are what the routes call; [`ssrf`] guards every address.
 pub mod auth;
@@ -19,19 +19,18 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::http::StatusCode;
 use shared::error::ErrorCode;
+use sqlx::SqlitePool;
 use url::Url;
 
 pub use client::{Fingerprint, RegistryClient};
 pub use ssrf::check_registry_url;
 
-use crate::auth::AuthUser;
 use crate::config::RegistryClientSettings;
 use crate::crypto::SecretCipher;
 use crate::domain::RegistryName;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::secret::Secret;
-use crate::state::AppState;
 use crate::storage::registries::{self, RegistryRow};
 use cache::ContentCache;
 
@@ -204,48 +203,56 @@ fn registry_not_found(name: &str) -> AppError {
     )
 }
 
-/// The registry named `name`: 404 `registry_not_found` when there is none.
-pub async fn resolve_by_name(state: &AppState, name: &str) -> AppResult<RegistryHandle> {
-    if !RegistryName::is_valid(name) {
-        return Err(registry_not_found(name));
-    }
-    let row = registries::find(&state.pool, name)
-        .await?
-        .ok_or_else(|| registry_not_found(name))?;
-    state.registries.handle(&row, &state.cipher)
+/// What finding a registry for a request needs: the registries table, the clients and the key
+/// of stored passwords. Services take this, not the whole application state.
+#[derive(Clone, Copy)]
+pub struct Resolver<'a> {
+    pub pool: &'a SqlitePool,
+    pub clients: &'a RegistryPool,
+    pub cipher: &'a SecretCipher,
 }
 
-/// The registry a request is about: `?registry=<name>`, else the user's default registry (when
-/// it still exists), else the bootstrapped one; 404 `registry_not_found` when none applies.
-pub async fn resolve(
-    state: &AppState,
-    user: &AuthUser,
-    requested: Option<&str>,
-) -> AppResult<RegistryHandle> {
-    if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty()) {
-        return resolve_by_name(state, name).await;
-    }
-    if let Some(name) = user.user.default_registry.as_deref() {
-        if let Some(row) = registries::find(&state.pool, name).await? {
-            return state.registries.handle(&row, &state.cipher);
+impl Resolver<'_> {
+    /// The registry named `name`: 404 `registry_not_found` when there is none.
+    pub async fn by_name(&self, name: &str) -> AppResult<RegistryHandle> {
+        if !RegistryName::is_valid(name) {
+            return Err(registry_not_found(name));
         }
+        let row = registries::find(self.pool, name)
+            .await?
+            .ok_or_else(|| registry_not_found(name))?;
+        self.clients.handle(&row, self.cipher)
     }
-    let row = registries::find_bootstrapped(&state.pool)
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(ErrorCode::RegistryNotFound, "no registry is configured")
-        })?;
-    state.registries.handle(&row, &state.cipher)
-}
 
-/// `POST /api/admin/registries/{name}/test`: contacts the registry afresh (no cached token)
-/// and reports reachability, API version, whether the credentials work and the latency.
-/// 404 `registry_not_found` for an unknown name; contact problems are in the result's `error`.
-pub async fn test_registry(
-    state: &AppState,
-    _admin: &AuthUser,
-    name: &str,
-) -> AppResult<shared::admin::RegistryTestResult> {
-    let handle = resolve_by_name(state, name).await?;
-    Ok(handle.client.probe().await)
+    /// The registry a request is about: `requested` (`?registry=<name>`), else the user's
+    /// default registry (when it still exists), else the bootstrapped one; 404
+    /// `registry_not_found` when none applies.
+    pub async fn for_request(
+        &self,
+        user_default: Option<&str>,
+        requested: Option<&str>,
+    ) -> AppResult<RegistryHandle> {
+        if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty()) {
+            return self.by_name(name).await;
+        }
+        if let Some(name) = user_default {
+            if let Some(row) = registries::find(self.pool, name).await? {
+                return self.clients.handle(&row, self.cipher);
+            }
+        }
+        let row = registries::find_bootstrapped(self.pool)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(ErrorCode::RegistryNotFound, "no registry is configured")
+            })?;
+        self.clients.handle(&row, self.cipher)
+    }
+
+    /// `POST /api/admin/registries/{name}/test`: contacts the registry afresh (no cached
+    /// token) and reports reachability, API version, whether the credentials work and the
+    /// latency. 404 `registry_not_found` for an unknown name; contact problems are in the
+    /// result's `error`.
+    pub async fn test(&self, name: &str) -> AppResult<shared::admin::RegistryTestResult> {
+        Ok(self.by_name(name).await?.client.probe().await)
+    }
 }

@@ -412,9 +412,9 @@ async fn delete_registry(
 )]
 async fn test_registry(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    _admin: AdminUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let result = crate::registry::test_registry(&state, &admin.0, &path).await?;
+    let result = state.resolver().test(&path).await?;
     Ok(HttpResponse::Ok().json(result))
 }

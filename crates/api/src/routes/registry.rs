@@ -21,12 +21,24 @@ use crate::registry::browse::{
     self, CatalogQuery, Paging, RegistryQuery, TagListOptions, TagListQuery,
 };
 use crate::registry::delete::{self, DeletedDigest};
-use crate::registry::{resolve, RegistryHandle};
+use crate::registry::RegistryHandle;
 use crate::state::AppState;
 use crate::storage::audit;
 
 /// Most tags one bulk delete may name.
 pub const MAX_BULK_TAGS: usize = 1000;
+
+/// The request's registry: `?registry=`, else the caller's default, else the bootstrapped one.
+async fn resolve(
+    state: &AppState,
+    auth: &AuthUser,
+    requested: Option<&str>,
+) -> AppResult<RegistryHandle> {
+    state
+        .resolver()
+        .for_request(auth.user.default_registry.as_deref(), requested)
+        .await
+}
 
 // One catch-all resource serves every `/repositories/...` operation (see the module docs); the
 // OpenAPI document lists the operations separately.
