@@ -5,6 +5,7 @@ use sqlx::SqlitePool;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
+use crate::auth::AuthServices;
 use crate::config::Settings;
 use crate::crypto::SecretCipher;
 use crate::metrics::Metrics;
@@ -21,6 +22,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the sign-in flow and account self-service need.
+    pub fn auth(&self) -> AuthServices<'_> {
+        AuthServices {
+            pool: &self.pool,
+            hasher: &self.hasher,
+            cipher: &self.cipher,
+            jwt: &self.jwt,
+            metrics: &self.metrics,
+            throttle: self.settings.throttle,
+        }
+    }
+
     /// What the registry services need to find a request's registry.
     pub fn resolver(&self) -> Resolver<'_> {
         Resolver {

@@ -4,17 +4,17 @@ use shared::error::ErrorCode;
 
 use super::attempts::{record_failure, Attempt, Client};
 use super::sign_in::{invalid_credentials, issue_session};
+use super::AuthServices;
 use super::{backup_codes, AuthUser};
 use crate::config::DEFAULT_ADMIN_PASSWORD;
 use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
 use crate::domain::Password;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use crate::storage::{audit, backup_codes as codes_table, sessions, users};
 
 /// Checks a signed-in user's password (for sensitive self-service), throttled like sign-in.
 async fn confirm_password(
-    state: &AppState,
+    state: &AuthServices<'_>,
     auth: &AuthUser,
     password: &str,
     client: &Client,
@@ -44,7 +44,7 @@ async fn confirm_password(
 
 /// Changes the password and revokes every earlier session; returns a fresh one.
 pub async fn change_password(
-    state: &AppState,
+    state: &AuthServices<'_>,
     auth: &AuthUser,
     req: &ChangePasswordRequest,
     client: &Client,
@@ -64,9 +64,9 @@ pub async fn change_password(
         ));
     }
     let hash = state.hasher.hash(new_password.expose()).await?;
-    users::set_password(&state.pool, auth.user.id, &hash, false).await?;
+    users::set_password(state.pool, auth.user.id, &hash, false).await?;
     audit::record(
-        &state.pool,
+        state.pool,
         audit::NewEvent {
             actor: Some(auth.username()),
             ip: Some(&client.ip),
@@ -77,7 +77,7 @@ pub async fn change_password(
         },
     )
     .await?;
-    let user = users::find_by_id(&state.pool, auth.user.id)
+    let user = users::find_by_id(state.pool, auth.user.id)
         .await?
         .ok_or_else(AppError::invalid_token)?;
     issue_session(state, &user).await
@@ -85,7 +85,7 @@ pub async fn change_password(
 
 /// Replaces the backup codes; the old ones stop working.
 pub async fn regenerate_backup_codes(
-    state: &AppState,
+    state: &AuthServices<'_>,
     auth: &AuthUser,
     password: &str,
     client: &Client,
@@ -100,7 +100,7 @@ pub async fn regenerate_backup_codes(
     let codes = backup_codes::generate();
     let hashes: Vec<String> = codes
         .iter()
-        .map(|c| backup_codes::hash(&state.cipher, c))
+        .map(|c| backup_codes::hash(state.cipher, c))
         .collect();
     let mut tx = state.pool.begin().await?;
     codes_table::replace_all(&mut tx, auth.user.id, &hashes).await?;
@@ -123,10 +123,10 @@ pub async fn regenerate_backup_codes(
 }
 
 /// Revokes the token used for this request.
-pub async fn logout(state: &AppState, auth: &AuthUser, client: &Client) -> AppResult<()> {
-    sessions::end(&state.pool, &auth.claims.jti).await?;
+pub async fn logout(state: &AuthServices<'_>, auth: &AuthUser, client: &Client) -> AppResult<()> {
+    sessions::end(state.pool, &auth.claims.jti).await?;
     audit::record(
-        &state.pool,
+        state.pool,
         audit::NewEvent {
             actor: Some(auth.username()),
             ip: Some(&client.ip),

@@ -1,8 +1,8 @@
 //! Claimed sign-in attempts: every password or code check first claims its place under the
 //! limits (see `storage::throttle`); a refusal is answered and audited once a minute.
 
+use super::AuthServices;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use crate::storage::throttle::{self, Claim, Scope};
 use crate::storage::{audit, users};
 
@@ -31,8 +31,8 @@ impl Client {
     }
 }
 
-fn limits(state: &AppState) -> throttle::Limits {
-    let t = state.settings.throttle;
+fn limits(state: &AuthServices<'_>) -> throttle::Limits {
+    let t = state.throttle;
     throttle::Limits {
         window_secs: t.window_secs,
         per_user_and_ip: t.max_failures_per_user,
@@ -51,11 +51,11 @@ impl Attempt {
     /// Claims an attempt for `username` from the client, or answers 429 (one audit event per
     /// minute and key stands for all the attempts refused in it).
     pub(crate) async fn claim(
-        state: &AppState,
+        state: &AuthServices<'_>,
         username: &str,
         client: &Client,
     ) -> AppResult<Self> {
-        match throttle::claim(&state.pool, username, &client.throttle_key(), limits(state)).await? {
+        match throttle::claim(state.pool, username, &client.throttle_key(), limits(state)).await? {
             Claim::Granted(claim_id) => Ok(Self { claim_id }),
             Claim::Refused {
                 retry_after_secs,
@@ -65,8 +65,8 @@ impl Attempt {
     }
 
     /// The attempt was not evaluated after all (e.g. its login token was spent).
-    pub(crate) async fn give_back(self, state: &AppState) -> AppResult<()> {
-        throttle::release(&state.pool, self.claim_id).await?;
+    pub(crate) async fn give_back(self, state: &AuthServices<'_>) -> AppResult<()> {
+        throttle::release(state.pool, self.claim_id).await?;
         Ok(())
     }
 
@@ -75,18 +75,18 @@ impl Attempt {
     /// would let whoever knows the password reset the code-guessing budget at will.
     pub(crate) async fn succeeded(
         self,
-        state: &AppState,
+        state: &AuthServices<'_>,
         username: &str,
         client: &Client,
     ) -> AppResult<()> {
-        throttle::release(&state.pool, self.claim_id).await?;
-        throttle::clear_user_at_ip(&state.pool, username, &client.throttle_key()).await?;
+        throttle::release(state.pool, self.claim_id).await?;
+        throttle::clear_user_at_ip(state.pool, username, &client.throttle_key()).await?;
         Ok(())
     }
 }
 
 async fn refuse(
-    state: &AppState,
+    state: &AuthServices<'_>,
     username: &str,
     client: &Client,
     retry_after_secs: i64,
@@ -131,16 +131,16 @@ async fn refuse(
 
 /// A failed attempt: its claim stays as the recorded failure; counted and audited.
 pub(crate) async fn record_failure(
-    state: &AppState,
+    state: &AuthServices<'_>,
     username: &str,
     client: &Client,
     action: &str,
     detail: &str,
 ) -> AppResult<()> {
     state.metrics.login_failure(action);
-    users::increment_failed_logins(&state.pool, username).await?;
+    users::increment_failed_logins(state.pool, username).await?;
     audit::record(
-        &state.pool,
+        state.pool,
         audit::NewEvent {
             actor: Some(username),
             ip: Some(&client.ip),

@@ -11,6 +11,21 @@ pub mod totp;
 
 pub use session::AuthUser;
 
+use crate::config::ThrottleSettings;
+
+/// What the sign-in flow and account self-service need, and nothing more: the database, the
+/// password hasher, the key of secrets at rest, the session signer, metrics and the throttle
+/// limits. Built from the application state by `AppState::auth`.
+#[derive(Clone, Copy)]
+pub struct AuthServices<'a> {
+    pub pool: &'a sqlx::SqlitePool,
+    pub hasher: &'a password::PasswordHasher,
+    pub cipher: &'a crate::crypto::SecretCipher,
+    pub jwt: &'a jwt::JwtKeys,
+    pub metrics: &'a crate::metrics::Metrics,
+    pub throttle: ThrottleSettings,
+}
+
 /// A random URL-safe token of `bytes` random bytes (CSPRNG).
 pub fn random_token(bytes: usize) -> String {
     use base64::Engine as _;

@@ -12,11 +12,11 @@ use shared::error::ErrorCode;
 use sqlx::{Sqlite, Transaction};
 
 use super::attempts::{record_failure, Attempt, Client};
+use super::AuthServices;
 use super::{backup_codes, random_token, sha256_hex, totp};
 use crate::config::DEFAULT_ADMIN_PASSWORD;
 use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use crate::storage::challenges::{self, Purpose};
 use crate::storage::users::UserRow;
 use crate::storage::{audit, backup_codes as codes_table, sessions, to_rfc3339, unix_now, users};
@@ -61,7 +61,7 @@ fn refuse_long_password(password: &str) -> AppResult<()> {
 
 /// Step one: the password. Never issues a session: the second factor always follows.
 pub async fn login(
-    state: &AppState,
+    state: &AuthServices<'_>,
     req: &LoginRequest,
     client: &Client,
 ) -> AppResult<LoginResponse> {
@@ -73,7 +73,7 @@ pub async fn login(
     let _admission = state.hasher.admit(&client.throttle_key())?;
     let attempt = Attempt::claim(state, &username, client).await?;
 
-    let user = users::find_by_username(&state.pool, &username).await?;
+    let user = users::find_by_username(state.pool, &username).await?;
     let verified = state
         .hasher
         .verify(
@@ -100,7 +100,7 @@ pub async fn login(
     attempt.give_back(state).await?;
     if user.locked {
         audit::record(
-            &state.pool,
+            state.pool,
             audit::NewEvent {
                 actor: Some(&user.username),
                 ip: Some(&client.ip),
@@ -114,7 +114,7 @@ pub async fn login(
         return Err(account_locked());
     }
     if req.password == DEFAULT_ADMIN_PASSWORD && !user.must_change_password {
-        users::set_must_change_password(&state.pool, user.id).await?;
+        users::set_must_change_password(state.pool, user.id).await?;
     }
 
     let login_token = random_token(32);
@@ -124,7 +124,7 @@ pub async fn login(
     // password behind.
     if user.totp_enabled && user.totp_secret_encrypted.is_some() {
         let written = challenges::insert(
-            &state.pool,
+            state.pool,
             &sha256_hex(&login_token),
             &user,
             Purpose::Verify,
@@ -139,7 +139,7 @@ pub async fn login(
     }
     let secret = totp::generate_secret();
     let written = challenges::insert(
-        &state.pool,
+        state.pool,
         &sha256_hex(&login_token),
         &user,
         Purpose::Enroll,
@@ -170,19 +170,19 @@ fn wrong_code_error() -> AppError {
 
 /// Step two: a TOTP or backup code. Completes enrollment on first sign-in.
 pub async fn verify_two_factor(
-    state: &AppState,
+    state: &AuthServices<'_>,
     req: &VerifyTwoFactorRequest,
     client: &Client,
 ) -> AppResult<SessionResponse> {
     let token_hash = sha256_hex(req.login_token.trim());
-    let challenge = challenges::find_live(&state.pool, &token_hash)
+    let challenge = challenges::find_live(state.pool, &token_hash)
         .await?
         .ok_or_else(invalid_login_token)?;
-    let user = users::find_by_id(&state.pool, challenge.user_id)
+    let user = users::find_by_id(state.pool, challenge.user_id)
         .await?
         .ok_or_else(invalid_login_token)?;
     let attempt = Attempt::claim(state, &user.username, client).await?;
-    if !challenges::claim_attempt(&state.pool, &token_hash, LOGIN_TOKEN_MAX_ATTEMPTS).await? {
+    if !challenges::claim_attempt(state.pool, &token_hash, LOGIN_TOKEN_MAX_ATTEMPTS).await? {
         attempt.give_back(state).await?;
         return Err(invalid_login_token());
     }
@@ -202,7 +202,7 @@ pub async fn verify_two_factor(
             }
         }
         Purpose::Verify if backup_codes::looks_like_backup_code(&req.code) => {
-            Factor::BackupCode(backup_codes::hash(&state.cipher, &req.code))
+            Factor::BackupCode(backup_codes::hash(state.cipher, &req.code))
         }
         Purpose::Verify => {
             match matching_totp(state, user.totp_secret_encrypted.as_deref(), &req.code, now)? {
@@ -230,7 +230,7 @@ pub async fn verify_two_factor(
             let codes = backup_codes::generate();
             let hashes: Vec<String> = codes
                 .iter()
-                .map(|c| backup_codes::hash(&state.cipher, c))
+                .map(|c| backup_codes::hash(state.cipher, c))
                 .collect();
             codes_table::replace_all(&mut tx, user.id, &hashes).await?;
             audit::record(&mut *tx, own_event(&user, client, "totp_enrolled")).await?;
@@ -277,7 +277,7 @@ enum Factor {
 /// The time step `code` matches for the encrypted secret, with the secret; `None` for a wrong
 /// code. A missing secret means the step is not usable.
 fn matching_totp(
-    state: &AppState,
+    state: &AuthServices<'_>,
     encrypted: Option<&str>,
     code: &str,
     now: u64,
@@ -291,7 +291,7 @@ fn matching_totp(
 
 /// A wrong code: the claimed attempt stays counted; audited.
 async fn wrong_code<T>(
-    state: &AppState,
+    state: &AuthServices<'_>,
     user: &UserRow,
     client: &Client,
     detail: &str,
@@ -322,7 +322,7 @@ struct IssuedSession {
 /// Issues a session for the user as they are inside `tx` (token version, role) and records the
 /// sign-in. Part of the transaction that consumes the login step.
 async fn begin_session(
-    state: &AppState,
+    state: &AuthServices<'_>,
     tx: &mut Transaction<'_, Sqlite>,
     user_id: i64,
     client: &Client,
@@ -341,8 +341,11 @@ async fn begin_session(
     })
 }
 
-async fn session_response(state: &AppState, issued: IssuedSession) -> AppResult<SessionResponse> {
-    let user = users::find_by_id(&state.pool, issued.user_id)
+async fn session_response(
+    state: &AuthServices<'_>,
+    issued: IssuedSession,
+) -> AppResult<SessionResponse> {
+    let user = users::find_by_id(state.pool, issued.user_id)
         .await?
         .ok_or_else(AppError::invalid_token)?;
     Ok(SessionResponse {
@@ -355,9 +358,9 @@ async fn session_response(state: &AppState, issued: IssuedSession) -> AppResult<
 }
 
 /// A new session for `user` as they are now (after a password change).
-pub async fn issue_session(state: &AppState, user: &UserRow) -> AppResult<SessionResponse> {
+pub async fn issue_session(state: &AuthServices<'_>, user: &UserRow) -> AppResult<SessionResponse> {
     let (token, claims) = state.jwt.issue(user.id, user.role(), user.token_version)?;
-    sessions::insert(&state.pool, &claims.jti, user.id, claims.exp).await?;
+    sessions::insert(state.pool, &claims.jti, user.id, claims.exp).await?;
     session_response(
         state,
         IssuedSession {
@@ -373,14 +376,14 @@ pub fn timestamp(unix: i64) -> String {
     to_rfc3339(chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default())
 }
 
-pub async fn profile(state: &AppState, user: &UserRow) -> AppResult<UserProfile> {
+pub async fn profile(state: &AuthServices<'_>, user: &UserRow) -> AppResult<UserProfile> {
     let role = user.role();
     Ok(UserProfile {
         username: user.username.clone(),
         role,
         is_admin: role == shared::auth::Role::Admin,
         totp_enabled: user.totp_enabled,
-        backup_codes_remaining: codes_table::count_unused(&state.pool, user.id).await?,
+        backup_codes_remaining: codes_table::count_unused(state.pool, user.id).await?,
         created_at: user.created_at.clone(),
         last_login_at: user.last_login_at.clone(),
         last_login_ip: user.last_login_ip.clone(),

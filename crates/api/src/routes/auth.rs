@@ -76,7 +76,7 @@ async fn login(
     body: JsonBody<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
-    let response = sign_in::login(&state, &body, &client(&req, &state)).await?;
+    let response = sign_in::login(&state.auth(), &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(response))
 }
 
@@ -102,7 +102,7 @@ async fn verify_two_factor(
     body: JsonBody<VerifyTwoFactorRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
-    let session = sign_in::verify_two_factor(&state, &body, &client(&req, &state)).await?;
+    let session = sign_in::verify_two_factor(&state.auth(), &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -119,7 +119,7 @@ async fn logout(
     req: HttpRequest,
     auth: AuthUser,
 ) -> AppResult<HttpResponse> {
-    account::logout(&state, &auth, &client(&req, &state)).await?;
+    account::logout(&state.auth(), &auth, &client(&req, &state)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -134,7 +134,7 @@ async fn logout(
 async fn verify_token(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(VerifyTokenResponse {
         valid: true,
-        user: sign_in::profile(&state, &auth.user).await?,
+        user: sign_in::profile(&state.auth(), &auth.user).await?,
         expires_at: sign_in::timestamp(auth.claims.exp),
     }))
 }
@@ -148,7 +148,7 @@ async fn verify_token(state: web::Data<AppState>, auth: AuthUser) -> AppResult<H
     responses((status = 200, description = "The caller's profile.", body = UserProfile)),
 )]
 async fn me(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(sign_in::profile(&state, &auth.user).await?))
+    Ok(HttpResponse::Ok().json(sign_in::profile(&state.auth(), &auth.user).await?))
 }
 
 /// Updates the caller's preferences (the registry browsed by default).
@@ -183,7 +183,7 @@ async fn update_me(
     let user = users::find_by_id(&state.pool, auth.user.id)
         .await?
         .ok_or_else(AppError::invalid_token)?;
-    Ok(HttpResponse::Ok().json(sign_in::profile(&state, &user).await?))
+    Ok(HttpResponse::Ok().json(sign_in::profile(&state.auth(), &user).await?))
 }
 
 /// Changes the caller's password. Every other session of the user is revoked; the response is
@@ -203,7 +203,8 @@ async fn change_password(
     body: JsonBody<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
-    let session = account::change_password(&state, &auth, &body, &client(&req, &state)).await?;
+    let session =
+        account::change_password(&state.auth(), &auth, &body, &client(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -223,8 +224,12 @@ async fn regenerate_backup_codes(
     body: JsonBody<RegenerateBackupCodesRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
-    let codes =
-        account::regenerate_backup_codes(&state, &auth, &body.password, &client(&req, &state))
-            .await?;
+    let codes = account::regenerate_backup_codes(
+        &state.auth(),
+        &auth,
+        &body.password,
+        &client(&req, &state),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(codes))
 }
