@@ -141,6 +141,12 @@ impl AppError {
     }
 }
 
+impl From<crate::domain::InvalidValue> for AppError {
+    fn from(e: crate::domain::InvalidValue) -> Self {
+        AppError::bad_request(e.error_code(), e.message())
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         AppError::Internal(anyhow::Error::new(e).context("database error"))

@@ -2,7 +2,7 @@
 //! before any registry URL is built, so `..`, `?`, `#` or encoded slashes never reach upstream.
 use shared::error::ErrorCode;
 
-use crate::error::AppError;
+use super::InvalidValue;
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`, at most 255 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,11 +15,11 @@ impl RepositoryName {
         raw.len() <= Self::MAX_LEN && raw.split('/').all(is_path_component)
     }
 
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if Self::is_valid(raw) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(AppError::bad_request(
+            Err(InvalidValue::new(
                 ErrorCode::InvalidName,
                 format!(
                     "{:?} is not a valid repository name: lowercase letters and digits, separated by '.', '_', '__', '-' or '/'",
@@ -82,11 +82,11 @@ impl std::fmt::Display for RepositoryName {
 pub struct Tag(String);
 
 impl Tag {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if Self::is_valid(raw) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(AppError::bad_request(
+            Err(InvalidValue::new(
                 ErrorCode::InvalidTag,
                 format!(
                     "{:?} is not a valid tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
@@ -122,11 +122,11 @@ impl std::fmt::Display for Tag {
 pub struct Digest(String);
 
 impl Digest {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if Self::is_valid(raw) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(AppError::bad_request(
+            Err(InvalidValue::new(
                 ErrorCode::InvalidDigest,
                 format!(
                     "{:?} is not a valid digest (expected sha256:, sha384: or sha512: and that many lowercase hex digits)",
@@ -194,7 +194,7 @@ pub enum Reference {
 }
 
 impl Reference {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if raw.contains(':') {
             Digest::parse(raw).map(Reference::Digest)
         } else {

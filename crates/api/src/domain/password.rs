@@ -1,6 +1,6 @@
 use shared::password_policy;
 
-use crate::error::AppError;
+use super::InvalidValue;
 
 /// bcrypt ignores what follows 72 bytes, so longer passwords are refused, never truncated.
 pub const MAX_BYTES: usize = password_policy::MAX_BYTES;
@@ -9,9 +9,9 @@ pub const MAX_BYTES: usize = password_policy::MAX_BYTES;
 pub struct Password(String);
 
 impl Password {
-    pub fn parse(raw: &str, username: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str, username: &str) -> Result<Self, InvalidValue> {
         password_policy::check(raw, username)
-            .map_err(|problem| AppError::bad_request(problem.code(), problem.message()))?;
+            .map_err(|problem| InvalidValue::new(problem.code(), problem.message()))?;
         Ok(Self(raw.to_string()))
     }
 

@@ -1,17 +1,17 @@
 use shared::error::ErrorCode;
 
-use crate::error::AppError;
+use super::InvalidValue;
 
 /// The name of a configured registry: a slug used in URLs, `[a-z0-9][a-z0-9-]{0,62}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RegistryName(String);
 
 impl RegistryName {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         if Self::is_valid(raw) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(AppError::bad_request(
+            Err(InvalidValue::new(
                 ErrorCode::InvalidRegistryName,
                 "registry names are 1 to 63 characters: lowercase letters, digits and '-', starting with a letter or digit",
             ))

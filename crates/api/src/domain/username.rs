@@ -1,6 +1,6 @@
 use shared::error::ErrorCode;
 
-use crate::error::AppError;
+use super::InvalidValue;
 
 /// A username: stored and compared lowercase, `[a-z0-9][a-z0-9._-]{1,63}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -9,12 +9,12 @@ pub struct Username(String);
 impl Username {
     /// Only case is folded: anything else that is not valid (`"abc\n"`, `" abc"`) is refused,
     /// never rewritten into another name.
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let name = raw.to_ascii_lowercase();
         if Self::is_valid(&name) {
             Ok(Self(name))
         } else {
-            Err(AppError::bad_request(
+            Err(InvalidValue::new(
                 ErrorCode::InvalidUsername,
                 "usernames are 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
             ))

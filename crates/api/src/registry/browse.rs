@@ -611,7 +611,7 @@ async fn child_details(
     });
     let fetched = match Digest::parse(&child.digest) {
         Ok(d) => client.manifest(repo, &Reference::Digest(d)).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match fetched {
         Ok((digest, manifest)) => {

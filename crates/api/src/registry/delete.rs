@@ -113,7 +113,7 @@ pub async fn delete_tags(
             Some(e) => Err(clone_error(e)),
             None => match Digest::parse(digest) {
                 Ok(d) => client.delete_manifest(repo, &d).await,
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             },
         };
         match result {

@@ -171,7 +171,7 @@ fn repository(raw: &str) -> AppResult<RepositoryName> {
             "the repository name is not valid percent-encoded UTF-8",
         )
     })?;
-    RepositoryName::parse(&decoded)
+    Ok(RepositoryName::parse(&decoded)?)
 }
 
 fn reference(raw: &str) -> AppResult<Reference> {
@@ -181,7 +181,7 @@ fn reference(raw: &str) -> AppResult<Reference> {
             "the tag is not valid percent-encoded UTF-8",
         )
     })?;
-    Reference::parse(&decoded)
+    Ok(Reference::parse(&decoded)?)
 }
 
 /// Splits `tail` (everything after `/api/repositories/`, as received) for `operation`.
@@ -429,7 +429,7 @@ async fn repository_post(
         .tags
         .iter()
         .map(|t| Tag::parse(t))
-        .collect::<AppResult<Vec<Tag>>>()?;
+        .collect::<Result<Vec<Tag>, _>>()?;
     let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
     let outcome = delete::delete_tags(&handle, &repo, &tags).await?;
     record_deletions(&state, &req, &auth, &handle, &repo, &outcome.deleted).await;
