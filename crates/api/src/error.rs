@@ -39,13 +39,9 @@ pub enum AppError {
     /// 503 with `Retry-After`: too many password checks in flight (from this client or in all).
     #[error("the server is busy checking other sign-ins; retry in {retry_after_secs} s")]
     ServerBusy { retry_after_secs: u64 },
-    /// An upstream registry failed; `status` is 502, 503 or 504.
+    /// An upstream registry failed; the status is the code's (502 or 504).
     #[error("{message}")]
-    Upstream {
-        status: StatusCode,
-        code: ErrorCode,
-        message: String,
-    },
+    Upstream { code: ErrorCode, message: String },
     /// Anything unexpected: logged with its whole chain, answered with an opaque 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -82,9 +78,8 @@ impl AppError {
             message: message.into(),
         }
     }
-    pub fn upstream(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn upstream(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Upstream {
-            status,
             code,
             message: message.into(),
         }
@@ -176,7 +171,10 @@ impl ResponseError for AppError {
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ServerBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Upstream { status, .. } | AppError::Rejected { status, .. } => *status,
+            AppError::Upstream { code, .. } => {
+                StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+            AppError::Rejected { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -193,12 +191,8 @@ impl ResponseError for AppError {
         // Every 5xx is logged once, here, with its cause (messages are ours: never a secret).
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
-            AppError::Upstream {
-                status,
-                code,
-                message,
-            } => tracing::warn!(
-                status = status.as_u16(),
+            AppError::Upstream { code, message } => tracing::warn!(
+                status = code.status(),
                 code = code.as_str(),
                 cause = %message,
                 "upstream failure"

@@ -116,7 +116,6 @@ pub async fn time_limit(
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(res) => res,
         Err(_) => Err(crate::error::AppError::upstream(
-            actix_web::http::StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::RequestTimeout,
             format!("the request took longer than {} s", limit.as_secs()),
         )

@@ -169,15 +169,9 @@ pub async fn delete_tags(
 fn clone_error(e: &AppError) -> AppError {
     match e {
         AppError::Conflict { code, message } => AppError::conflict(*code, message.clone()),
-        AppError::Upstream {
-            status,
-            code,
-            message,
-        } => AppError::upstream(*status, *code, message.clone()),
-        other => AppError::upstream(
-            actix_web::http::StatusCode::BAD_GATEWAY,
-            other.error_code(),
-            other.to_string(),
-        ),
+        AppError::Upstream { code, message } => AppError::upstream(*code, message.clone()),
+        // Opaque, like the original: its cause was logged where it happened.
+        AppError::Internal(_) => AppError::Internal(anyhow::anyhow!("{e}")),
+        other => AppError::upstream(other.error_code(), other.to_string()),
     }
 }

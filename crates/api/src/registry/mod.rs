@@ -17,7 +17,6 @@ pub mod summary;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use actix_web::http::StatusCode;
 use shared::error::ErrorCode;
 use sqlx::SqlitePool;
 use url::Url;
@@ -144,9 +143,7 @@ impl RegistryPool {
         let password = match &row.password_encrypted {
             Some(encrypted) => Some(Secret::new(cipher.decrypt(encrypted).map_err(|e| {
                 tracing::error!(registry = %row.name, error = %e, "cannot decrypt a registry password");
-                AppError::upstream(
-                    StatusCode::BAD_GATEWAY,
-                    ErrorCode::RegistryAuthFailed,
+                AppError::upstream(ErrorCode::RegistryAuthFailed,
                     format!(
                         "the stored password of registry {:?} cannot be decrypted (was SECRET_KEY or the key file changed?)",
                         row.name

@@ -3,7 +3,6 @@
 //! metadata addresses, where credentials and instance secrets live.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use actix_web::http::StatusCode;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use shared::error::ErrorCode;
 use url::{Host, Url};
@@ -147,7 +146,6 @@ pub fn ensure_contactable(url: &Url) -> Result<(), AppError> {
 
 pub(crate) fn forbidden_upstream(host: &str) -> AppError {
     AppError::upstream(
-        StatusCode::BAD_GATEWAY,
         ErrorCode::RegistryHostForbiddenUpstream,
         format!("refused to contact {host}: link-local and cloud metadata addresses are forbidden"),
     )

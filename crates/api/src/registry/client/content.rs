@@ -1,8 +1,8 @@
 //! Manifests and configs by digest (verified, cached for good) and deleting manifests.
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use reqwest::Method;
+use reqwest::StatusCode;
 use shared::error::ErrorCode;
 
 use crate::domain::{Digest, Reference, RepositoryName, Tag};

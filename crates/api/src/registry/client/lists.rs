@@ -1,9 +1,9 @@
 //! Paginated lists (catalog and tags), bounded in size, and their short-lived caches.
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use reqwest::header::{HeaderMap, LINK};
 use reqwest::Method;
+use reqwest::StatusCode;
 use serde::Deserialize;
 use shared::error::ErrorCode;
 use url::Url;

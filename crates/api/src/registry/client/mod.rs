@@ -5,10 +5,10 @@ use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
+use reqwest::StatusCode;
 use serde::Deserialize;
 use shared::error::ErrorCode;
 use url::Url;
@@ -149,23 +149,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn auth_failed(message: impl Into<String>) -> AppError {
-    AppError::upstream(
-        StatusCode::BAD_GATEWAY,
-        ErrorCode::RegistryAuthFailed,
-        message,
-    )
+    AppError::upstream(ErrorCode::RegistryAuthFailed, message)
 }
 
 fn registry_error(message: impl Into<String>) -> AppError {
-    AppError::upstream(StatusCode::BAD_GATEWAY, ErrorCode::RegistryError, message)
+    AppError::upstream(ErrorCode::RegistryError, message)
 }
 
 fn bad_content(message: impl Into<String>) -> AppError {
-    AppError::upstream(
-        StatusCode::BAD_GATEWAY,
-        ErrorCode::RegistryBadContent,
-        message,
-    )
+    AppError::upstream(ErrorCode::RegistryBadContent, message)
 }
 
 /// The metrics label of an error.

@@ -2,11 +2,11 @@
 //! failures mapped to stable errors.
 use std::time::Instant;
 
-use actix_web::http::StatusCode;
-use actix_web::web::Bytes;
 use base64::Engine as _;
+use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::Method;
+use reqwest::StatusCode;
 use shared::error::ErrorCode;
 
 use crate::error::{AppError, AppResult};
@@ -33,7 +33,6 @@ impl RegistryClient {
         let cause = error_chain(e);
         if e.is_connect() {
             return AppError::upstream(
-                StatusCode::BAD_GATEWAY,
                 ErrorCode::RegistryUnreachable,
                 format!(
                     "cannot connect to registry {:?} at {}: {cause}",
@@ -43,13 +42,11 @@ impl RegistryClient {
         }
         if e.is_timeout() {
             return AppError::upstream(
-                StatusCode::GATEWAY_TIMEOUT,
                 ErrorCode::RegistryTimeout,
                 format!("registry {:?} did not answer in time", self.name),
             );
         }
         AppError::upstream(
-            StatusCode::BAD_GATEWAY,
             ErrorCode::RegistryUnreachable,
             format!("request to registry {:?} failed: {cause}", self.name),
         )
@@ -138,8 +135,7 @@ impl RegistryClient {
             request = request.header(AUTHORIZATION, authorization);
         }
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
-        let status =
-            StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let status = response.status();
         let headers = response.headers().clone();
         let body = if call.method == Method::HEAD || status == StatusCode::UNAUTHORIZED {
             Bytes::new()
