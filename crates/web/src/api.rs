@@ -25,8 +25,6 @@ use shared::ErrorBody;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::session;
-
 /// A failed API call, as the user should hear about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -92,11 +90,35 @@ fn js_detail(value: &JsValue) -> String {
         .unwrap_or_else(|| "request failed".into())
 }
 
+/// What the API layer needs from whoever holds the session, installed once at start-up by
+/// `session::install`. The API layer only reports a refused session; deciding what that means
+/// (back to sign-in, the forced password change) is the session's business.
+#[derive(Clone, Copy)]
+pub struct SessionHooks {
+    /// The bearer token of the current session, if any.
+    pub token: fn() -> Option<String>,
+    /// Called with every error answer to a request; `authenticated` says whether it carried a
+    /// token.
+    pub on_error: fn(&ApiError, bool),
+}
+
+thread_local! {
+    static HOOKS: std::cell::Cell<Option<SessionHooks>> = const { std::cell::Cell::new(None) };
+}
+
+pub fn install(hooks: SessionHooks) {
+    HOOKS.with(|h| h.set(Some(hooks)));
+}
+
+fn hooks() -> Option<SessionHooks> {
+    HOOKS.with(std::cell::Cell::get)
+}
+
 /// Any answer the server gave, whatever its status.
 async fn send_any(method: &str, path: &str, body: Option<String>) -> ApiResult<Answer> {
     let window = web_sys::window().ok_or_else(|| ApiError::network("no window"))?;
     let headers = web_sys::Headers::new().map_err(|e| ApiError::network(&js_detail(&e)))?;
-    let token = session::token();
+    let token = hooks().and_then(|h| (h.token)());
     if let Some(token) = &token {
         headers
             .set("Authorization", &format!("Bearer {token}"))
@@ -167,10 +189,8 @@ fn error_of(answer: Answer) -> ApiError {
         message: body.message,
         retry_after: answer.retry_after,
     };
-    match error.kind() {
-        Some(ErrorCode::InvalidToken) if authenticated => session::expire(),
-        Some(ErrorCode::PasswordChangeRequired) => session::require_password_change(),
-        _ => {}
+    if let Some(hooks) = hooks() {
+        (hooks.on_error)(&error, authenticated);
     }
     error
 }

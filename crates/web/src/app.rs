@@ -2,14 +2,10 @@
 //!
 //! Test ids: `nav-browse`, `nav-settings`, `nav-admin` (admins only), `user-menu` (with
 //! `data-username` and `data-role`), `logout`, `theme-toggle`, `app-loading`, `session-error`.
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, NavigateOptions};
-use shared::admin::RegistryInfo;
+use leptos_router::hooks::use_location;
+use leptos_router::path;
 
 use crate::api::{self, ApiError};
 use crate::components::feedback::{EmptyState, ErrorPanel, Spinner};
@@ -17,6 +13,7 @@ use crate::components::icons::{Glyph, Icon};
 use crate::components::theme_toggle::ThemeToggle;
 use crate::components::toast::Toaster;
 use crate::links;
+use crate::navigation::{go, redirect, NavigatorBridge};
 use crate::pages::admin_registries::RegistriesAdmin;
 use crate::pages::admin_users::UsersAdmin;
 use crate::pages::api_reference::ApiReference;
@@ -25,64 +22,8 @@ use crate::pages::browser::Browser;
 use crate::pages::change_password::ForcedPasswordChange;
 use crate::pages::settings::{ProfileSettings, SettingsLayout};
 use crate::pages::sign_in::SignIn;
+use crate::registries::{use_registries, Registries};
 use crate::session::{self, session};
-
-/// The registries the user can browse, loaded once per session and shared by every page.
-#[derive(Clone, Copy)]
-pub struct Registries(pub LocalResource<Result<Vec<RegistryInfo>, ApiError>>);
-
-impl Registries {
-    pub fn reload(&self) {
-        self.0.refetch();
-    }
-
-    /// `None` while loading.
-    pub fn list(&self) -> Option<Result<Vec<RegistryInfo>, ApiError>> {
-        self.0.get()
-    }
-}
-
-type Navigator = Rc<dyn Fn(&str, NavigateOptions)>;
-
-thread_local! {
-    /// The router's navigate function, so async tasks and callbacks (which must be
-    /// `Send + Sync`) can change the page without carrying it around.
-    static NAVIGATOR: RefCell<Option<Navigator>> = const { RefCell::new(None) };
-}
-
-fn navigate_with(path: &str, replace: bool) {
-    let navigator = NAVIGATOR.with(|n| n.borrow().clone());
-    if let Some(navigate) = navigator {
-        navigate(
-            path,
-            NavigateOptions {
-                replace,
-                ..Default::default()
-            },
-        );
-    }
-}
-
-/// Goes to `path`, adding a history entry.
-pub fn go(path: &str) {
-    navigate_with(path, false);
-}
-
-/// Goes to `path` in place of the current history entry (redirects).
-pub fn redirect(path: &str) {
-    navigate_with(path, true);
-}
-
-/// Installs the router's navigate function for [`go`] and [`redirect`].
-#[component]
-fn NavigatorBridge() -> impl IntoView {
-    let navigate = use_navigate();
-    NAVIGATOR.with(|n| *n.borrow_mut() = Some(Rc::new(navigate)));
-}
-
-pub fn use_registries() -> Registries {
-    expect_context::<Registries>()
-}
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -5,13 +5,16 @@ mod clipboard;
 mod components;
 mod format;
 mod links;
+mod navigation;
 mod pages;
+mod registries;
 mod session;
 mod theme;
 
 fn main() {
     console_error_panic_hook::set_once();
     theme::init();
+    session::install();
     format::start_clock();
     // index.html shows a spinner until the app is ready to draw.
     if let Some(splash) = web_sys::window()

@@ -2,13 +2,15 @@
 //!
 //! The token lives in memory and in `sessionStorage` — never `localStorage` — so it survives a
 //! reload of the tab but dies with the tab, and other tabs and later visits start signed out.
-//! The session is app-wide state that `api.rs` must reach from any async task, so it is one
-//! thread-local set of reference-counted signals rather than context tied to a component.
+//! The session is app-wide state that requests must reach from any async task, so it is one
+//! thread-local set of reference-counted signals rather than context tied to a component;
+//! `api.rs` reaches it only through the hooks [`install`] gives it.
 use std::cell::RefCell;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use shared::auth::{Role, SessionResponse, UserProfile};
+use shared::error::ErrorCode;
 
 use crate::api;
 
@@ -141,6 +143,24 @@ pub async fn sign_out() {
     clear(Some("You have signed out."));
 }
 
+/// Connects the API layer to this session: requests carry its token, and a refused session
+/// ends it (401 `invalid_token`) or sends the user to the password form (403
+/// `password_change_required`).
+pub fn install() {
+    api::install(api::SessionHooks {
+        token,
+        on_error: on_api_error,
+    });
+}
+
+fn on_api_error(error: &api::ApiError, authenticated: bool) {
+    match error.kind() {
+        Some(ErrorCode::InvalidToken) if authenticated => expire(),
+        Some(ErrorCode::PasswordChangeRequired) => require_password_change(),
+        _ => {}
+    }
+}
+
 /// A `403 password_change_required` from any endpoint: the guard sends the user to the form.
 pub fn require_password_change() {
     SESSION.with(|s| {
@@ -163,7 +183,7 @@ pub async fn load_profile() {
             s.restore_error.set(None);
             s.user.set(Some(profile));
         }),
-        // `api` has already ended the session on 401.
+        // The API hook has already ended the session on 401.
         Err(err) if err.status == 401 => {}
         Err(err) => SESSION.with(|s| s.restore_error.set(Some(err))),
     }

@@ -16,12 +16,12 @@ use shared::admin::{
 };
 
 use crate::api::{self, ApiError};
-use crate::app::use_registries;
 use crate::components::dialog::{ConfirmDialog, Dialog};
 use crate::components::feedback::{EmptyState, ErrorPanel, SkeletonRows};
 use crate::components::icons::{Glyph, Icon};
 use crate::components::toast;
 use crate::pages::admin_users::AdminOnly;
+use crate::registries::use_registries;
 
 #[component]
 pub fn RegistriesAdmin() -> impl IntoView {

@@ -19,15 +19,16 @@ use shared::registry::{CatalogPage, HealthResponse, RepositorySummary};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError, CatalogParams};
-use crate::app::{go, use_registries};
 use crate::components::debounce::debounced_input;
 use crate::components::feedback::{EmptyState, ErrorPanel, SkeletonRows, Spinner};
 use crate::components::icons::{Glyph, Icon};
 use crate::components::pagination::Pagination;
 use crate::format;
 use crate::links::{self, BrowserTarget};
+use crate::navigation::go;
 use crate::pages::repository::RepositoryView;
 use crate::pages::tag_details::TagDetails;
+use crate::registries::use_registries;
 
 const REPOS_PER_PAGE: usize = 100;
 

@@ -11,11 +11,11 @@ use shared::error::ErrorCode;
 use shared::password_policy::{self, PasswordProblem};
 
 use crate::api;
-use crate::app::{go, redirect};
 use crate::components::icons::{Glyph, Icon};
 use crate::components::theme_toggle::ThemeToggle;
 use crate::components::toast;
 use crate::links;
+use crate::navigation::{go, redirect};
 use crate::session::{self, session};
 
 fn check_new_password(

@@ -16,13 +16,13 @@ use shared::auth::{RegenerateBackupCodesRequest, UpdateProfileRequest};
 use shared::error::ErrorCode;
 
 use crate::api;
-use crate::app::use_registries;
 use crate::components::backup_codes::BackupCodes;
 use crate::components::dialog::Dialog;
 use crate::components::feedback::RelativeTime;
 use crate::components::icons::{Glyph, Icon};
 use crate::components::toast;
 use crate::pages::change_password::PasswordChangeForm;
+use crate::registries::use_registries;
 use crate::session;
 
 #[component]

@@ -20,12 +20,12 @@ use shared::auth::{LoginRequest, LoginResponse, SessionResponse, VerifyTwoFactor
 use shared::error::ErrorCode;
 
 use crate::api::{self, ApiError};
-use crate::app::{go, redirect};
 use crate::components::backup_codes::BackupCodes;
 use crate::components::copy_button::CopyButton;
 use crate::components::icons::{Glyph, Icon};
 use crate::components::theme_toggle::ThemeToggle;
 use crate::links;
+use crate::navigation::{go, redirect};
 use crate::session::{self, session};
 
 #[derive(Clone, PartialEq)]

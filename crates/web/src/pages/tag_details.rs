@@ -16,13 +16,13 @@ use shared::registry::{
 };
 
 use crate::api;
-use crate::app::go;
 use crate::components::copy_button::CopyButton;
 use crate::components::delete_dialog::DeleteDialog;
 use crate::components::feedback::{ErrorPanel, RelativeTime, SkeletonRows};
 use crate::components::icons::{Glyph, Icon};
 use crate::format;
 use crate::links;
+use crate::navigation::go;
 use crate::pages::repository::Breadcrumbs;
 use crate::session;
 
