@@ -110,6 +110,8 @@ fmt:
 
 lint:
 	cargo fmt --all -- --check
+	@for src in crates/api/src crates/web/src; do python3 scripts/module-cycles $$src | tail -1 | sed "s|^|$$src: |"; \
+	  python3 scripts/module-cycles $$src >/dev/null || { echo "module cycle in $$src"; exit 1; }; done
 	cargo clippy -p shared -p api --all-targets -- -D warnings
 	cargo clippy -p web --target wasm32-unknown-unknown -- -D warnings
 

@@ -104,7 +104,7 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
         Command::Healthcheck { port } => healthcheck(&port).await,
         Command::Openapi => {
-            let doc = crate::openapi::document()
+            let doc = crate::routes::openapi::document()
                 .to_pretty_json()
                 .map_err(|e| CliError::Refused(format!("cannot write the document: {e}")))?;
             println!("{doc}");

@@ -13,7 +13,6 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
-pub mod openapi;
 pub mod registry;
 pub mod routes;
 pub mod secret;

@@ -10,7 +10,7 @@ use actix_web::{web, HttpMessage};
 use shared::error::ErrorCode;
 use tracing::Instrument as _;
 
-use crate::auth::session::RequestUser;
+use crate::routes::extract::RequestUser;
 use crate::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";

@@ -8,10 +8,10 @@ use shared::admin::{
 };
 use shared::error::ErrorCode;
 
+use super::extract::AdminUser;
 use super::JsonBody;
 use crate::admin::{registries, users, Actor};
 use crate::auth::client_ip::client_ip;
-use crate::auth::session::AdminUser;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

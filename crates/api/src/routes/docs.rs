@@ -26,7 +26,7 @@ pub struct Doc;
 async fn openapi_json() -> HttpResponse {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     let body = DOCUMENT.get_or_init(|| {
-        crate::openapi::document()
+        crate::routes::openapi::document()
             .to_pretty_json()
             .expect("the OpenAPI document serializes")
     });

@@ -2,6 +2,8 @@
 pub mod admin;
 pub mod auth;
 pub mod docs;
+pub mod extract;
+pub mod openapi;
 pub mod ops;
 pub mod registry;
 pub mod spa;
