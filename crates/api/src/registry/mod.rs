@@ -5,9 +5,9 @@
 //! - [`Resolver`] picks the registry of a request: `?registry=`, else the user's default, else
 //!   the bootstrapped one.
 //! - [`browse`] and [`delete`] are what the routes call; [`ssrf`] guards every address.
-pub mod auth;
 pub mod browse;
 pub mod cache;
+pub mod challenge;
 pub mod client;
 pub mod delete;
 pub mod manifest;

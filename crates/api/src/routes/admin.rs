@@ -8,7 +8,7 @@ use shared::admin::{
 };
 use shared::error::ErrorCode;
 
-use super::extract::AdminUser;
+use super::extract::RequireAdmin;
 use super::JsonBody;
 use crate::admin::{registries, users, Actor};
 use crate::auth::client_ip::client_ip;
@@ -88,7 +88,7 @@ mod params {
     }
 }
 
-fn actor(req: &HttpRequest, state: &AppState, admin: &AdminUser) -> Actor {
+fn actor(req: &HttpRequest, state: &AppState, admin: &RequireAdmin) -> Actor {
     Actor {
         user_id: Some(admin.0.user.id),
         name: admin.0.user.username.clone(),
@@ -104,7 +104,7 @@ fn actor(req: &HttpRequest, state: &AppState, admin: &AdminUser) -> Actor {
     security(("bearerAuth" = [])),
     responses((status = 200, description = "All users.", body = UserList)),
 )]
-async fn list_users(state: web::Data<AppState>, _admin: AdminUser) -> AppResult<HttpResponse> {
+async fn list_users(state: web::Data<AppState>, _admin: RequireAdmin) -> AppResult<HttpResponse> {
     let users = users::list(&state.pool, &state.settings.throttle).await?;
     Ok(HttpResponse::Ok().json(UserList { users }))
 }
@@ -122,7 +122,7 @@ async fn list_users(state: web::Data<AppState>, _admin: AdminUser) -> AppResult<
 async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     body: JsonBody<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
@@ -153,7 +153,7 @@ async fn create_user(
 async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     path: web::Path<String>,
     body: JsonBody<UpdateUserRequest>,
 ) -> AppResult<HttpResponse> {
@@ -183,7 +183,7 @@ async fn update_user(
 async fn delete_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     users::delete(&state.pool, &actor(&req, &state, &admin), &path).await?;
@@ -203,7 +203,7 @@ async fn delete_user(
 async fn reset_two_factor(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     users::reset_two_factor(&state.pool, &actor(&req, &state, &admin), &path).await?;
@@ -251,7 +251,7 @@ fn audit_filter(q: &AuditQuery, user: Option<String>) -> AppResult<audit::Filter
 )]
 async fn audit_log(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: RequireAdmin,
     query: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let (events, next_before) = audit::list(&state.pool, &audit_filter(&query, None)?).await?;
@@ -275,7 +275,7 @@ async fn audit_log(
 )]
 async fn user_activity(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: RequireAdmin,
     path: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
@@ -312,7 +312,7 @@ async fn list_registries(state: web::Data<AppState>, auth: AuthUser) -> AppResul
 )]
 async fn admin_list_registries(
     state: web::Data<AppState>,
-    admin: AdminUser,
+    admin: RequireAdmin,
 ) -> AppResult<HttpResponse> {
     list_registries(state, admin.0).await
 }
@@ -330,7 +330,7 @@ async fn admin_list_registries(
 async fn create_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     body: JsonBody<CreateRegistryRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner()?;
@@ -360,7 +360,7 @@ async fn create_registry(
 async fn update_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     path: web::Path<String>,
     body: JsonBody<UpdateRegistryRequest>,
 ) -> AppResult<HttpResponse> {
@@ -392,7 +392,7 @@ async fn update_registry(
 async fn delete_registry(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AdminUser,
+    admin: RequireAdmin,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     registries::delete(&state.pool, &actor(&req, &state, &admin), &path).await?;
@@ -412,7 +412,7 @@ async fn delete_registry(
 )]
 async fn test_registry(
     state: web::Data<AppState>,
-    _admin: AdminUser,
+    _admin: RequireAdmin,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let result = state.resolver().test(&path).await?;

@@ -73,9 +73,9 @@ impl FromRequest for AuthUser {
 
 /// A signed-in administrator (role read from the database row, not the token).
 #[derive(Debug, Clone)]
-pub struct AdminUser(pub AuthUser);
+pub struct RequireAdmin(pub AuthUser);
 
-impl FromRequest for AdminUser {
+impl FromRequest for RequireAdmin {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -84,7 +84,7 @@ impl FromRequest for AdminUser {
         Box::pin(async move {
             let user = authenticate(req).await?;
             user.require_role(|r| r == Role::Admin)?;
-            Ok(AdminUser(user))
+            Ok(RequireAdmin(user))
         })
     }
 }

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use shared::error::ErrorCode;
 use url::Url;
 
-use super::auth::CachedToken;
 use super::cache::{ContentCache, TtlCache};
+use super::challenge::CachedToken;
 use super::ssrf;
 use crate::config::RegistryClientSettings;
 use crate::domain::RepositoryName;

@@ -5,7 +5,7 @@ use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use shared::admin::RegistryTestResult;
 
 use crate::error::AppResult;
-use crate::registry::auth::{parse_challenges, Challenge};
+use crate::registry::challenge::{parse_challenges, Challenge};
 use crate::registry::ssrf;
 
 use super::*;

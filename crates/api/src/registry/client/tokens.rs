@@ -6,7 +6,7 @@ use reqwest::header::AUTHORIZATION;
 use url::Url;
 
 use crate::error::AppResult;
-use crate::registry::auth::{CachedToken, Challenge, TokenResponse};
+use crate::registry::challenge::{CachedToken, Challenge, TokenResponse};
 use crate::registry::ssrf;
 
 use super::transport::*;

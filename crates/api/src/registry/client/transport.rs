@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use shared::error::ErrorCode;
 
 use crate::error::{AppError, AppResult};
-use crate::registry::auth::parse_challenges;
+use crate::registry::challenge::parse_challenges;
 use crate::registry::ssrf;
 
 use super::*;
