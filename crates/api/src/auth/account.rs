@@ -3,7 +3,7 @@ use shared::auth::{BackupCodesResponse, ChangePasswordRequest, SessionResponse};
 use shared::error::ErrorCode;
 
 use super::attempts::{record_failure, Attempt, Client};
-use super::sign_in::{invalid_credentials, issue_session};
+use super::sign_in::{invalid_credentials, issue_session, own_event};
 use super::AuthServices;
 use super::{backup_codes, AuthUser};
 use crate::config::DEFAULT_ADMIN_PASSWORD;
@@ -67,14 +67,7 @@ pub async fn change_password(
     users::set_password(state.pool, auth.user.id, &hash, false).await?;
     audit::record(
         state.pool,
-        audit::NewEvent {
-            actor: Some(auth.username()),
-            ip: Some(&client.ip),
-            action: "password_changed",
-            target: Some(auth.username()),
-            outcome: "success",
-            detail: None,
-        },
+        own_event(&auth.user, client, "password_changed"),
     )
     .await?;
     let user = users::find_by_id(state.pool, auth.user.id)
@@ -106,14 +99,7 @@ pub async fn regenerate_backup_codes(
     codes_table::replace_all(&mut tx, auth.user.id, &hashes).await?;
     audit::record(
         &mut *tx,
-        audit::NewEvent {
-            actor: Some(auth.username()),
-            ip: Some(&client.ip),
-            action: "backup_codes_regenerated",
-            target: Some(auth.username()),
-            outcome: "success",
-            detail: None,
-        },
+        own_event(&auth.user, client, "backup_codes_regenerated"),
     )
     .await?;
     tx.commit().await?;
@@ -125,17 +111,6 @@ pub async fn regenerate_backup_codes(
 /// Revokes the token used for this request.
 pub async fn logout(state: &AuthServices<'_>, auth: &AuthUser, client: &Client) -> AppResult<()> {
     sessions::end(state.pool, &auth.claims.jti).await?;
-    audit::record(
-        state.pool,
-        audit::NewEvent {
-            actor: Some(auth.username()),
-            ip: Some(&client.ip),
-            action: "logout",
-            target: Some(auth.username()),
-            outcome: "success",
-            detail: None,
-        },
-    )
-    .await?;
+    audit::record(state.pool, own_event(&auth.user, client, "logout")).await?;
     Ok(())
 }

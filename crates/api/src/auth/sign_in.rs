@@ -301,7 +301,11 @@ async fn wrong_code<T>(
 }
 
 /// An event the user causes on their own account.
-fn own_event<'a>(user: &'a UserRow, client: &'a Client, action: &'a str) -> audit::NewEvent<'a> {
+pub(crate) fn own_event<'a>(
+    user: &'a UserRow,
+    client: &'a Client,
+    action: &'a str,
+) -> audit::NewEvent<'a> {
     audit::NewEvent {
         actor: Some(&user.username),
         ip: Some(&client.ip),
