@@ -15,6 +15,7 @@ pub struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn record<'e, E>(executor: E, event: NewEvent<'_>) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -23,6 +24,7 @@ where
 }
 
 /// Records an event and returns its id.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn record_returning_id<'e, E>(
     executor: E,
     event: NewEvent<'_>,
@@ -47,6 +49,7 @@ where
 }
 
 /// Brings the detail of an event up to date (the count of a `login_throttled` event).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn update_detail<'e, E>(executor: E, id: i64, detail: &str) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -60,6 +63,7 @@ where
 }
 
 /// Deletes events older than `days` days; returns how many.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn prune_older_than(pool: &SqlitePool, days: i64) -> Result<u64, sqlx::Error> {
     let cutoff = super::to_rfc3339(chrono::Utc::now() - chrono::Duration::days(days));
     // RFC 3339 UTC with second precision sorts as text.
@@ -93,6 +97,7 @@ struct Row {
 }
 
 /// Newest first; returns the page and the id to pass as `before` for the next one.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(
     pool: &SqlitePool,
     filter: &Filter,

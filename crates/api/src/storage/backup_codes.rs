@@ -10,6 +10,7 @@ pub struct BackupCodeRow {
 }
 
 /// Replaces every code of the user with `hashes`.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn replace_all(
     tx: &mut Transaction<'_, Sqlite>,
     user_id: i64,
@@ -29,6 +30,7 @@ pub async fn replace_all(
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND used_at IS NULL")
         .bind(user_id)
@@ -38,6 +40,7 @@ pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::
 
 /// Marks the user's unused code with this hash as used; `false` if there is none (a wrong code,
 /// or a concurrent request used it first).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn use_code(
     tx: &mut Transaction<'_, Sqlite>,
     user_id: i64,
@@ -57,12 +60,14 @@ pub async fn use_code(
 }
 
 /// Codes still stored as a plain SHA-256 (databases from before keyed hashes).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn unkeyed(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
     sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE keyed = 0")
         .fetch_all(&mut **tx)
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn store_keyed(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,

@@ -43,6 +43,7 @@ impl ChallengeRow {
 
 /// Writes a sign-in step for `user`, only while the user row still has the token version and
 /// lock state that `user` was read with; `false` when it changed in between.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert(
     pool: &SqlitePool,
     token_hash: &str,
@@ -67,6 +68,7 @@ pub async fn insert(
 }
 
 /// The live challenge for this token hash, if it has not expired.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_live(
     pool: &SqlitePool,
     token_hash: &str,
@@ -84,6 +86,7 @@ pub async fn find_live(
 /// Claims one code check on the login token before the code is looked at: `false` when the
 /// token is unknown, expired or has had `max_attempts` checks already (then it is spent). One
 /// statement, so a burst of parallel guesses gets exactly `max_attempts` checks.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn claim_attempt(
     pool: &SqlitePool,
     token_hash: &str,
@@ -102,6 +105,7 @@ pub async fn claim_attempt(
 }
 
 /// Consumes the challenge; `false` when another request consumed it first.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn consume(
     tx: &mut Transaction<'_, Sqlite>,
     token_hash: &str,
@@ -113,6 +117,7 @@ pub async fn consume(
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn prune_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let result = sqlx::query("DELETE FROM login_challenges WHERE expires_at <= ?")
         .bind(unix_now())

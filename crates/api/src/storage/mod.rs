@@ -1,5 +1,6 @@
 //! Plain async functions over the database, one module per table group. Nothing here knows
-//! about HTTP.
+//! about HTTP. Each has a `trace` span named after it, with its arguments skipped: they hold
+//! hashes, encrypted secrets and tokens.
 pub mod audit;
 pub mod backup_codes;
 pub mod challenges;

@@ -22,12 +22,14 @@ pub struct RegistryRow {
 const COLUMNS: &str = "id, name, url, username, password_encrypted, pull_host, insecure_tls, \
     read_only, bootstrapped, created_at, created_by";
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(pool: &SqlitePool) -> Result<Vec<RegistryRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM registries ORDER BY name"))
         .fetch_all(pool)
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn find<'e, E>(executor: E, name: &str) -> Result<Option<RegistryRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -39,6 +41,7 @@ where
 }
 
 /// The registry configured through `REGISTRY_URL`.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_bootstrapped(pool: &SqlitePool) -> Result<Option<RegistryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM registries WHERE bootstrapped = 1 ORDER BY id LIMIT 1"
@@ -59,6 +62,7 @@ pub struct NewRegistry<'a> {
 }
 
 /// Inserts a registry; `Ok(false)` when the name is taken.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
@@ -81,6 +85,7 @@ pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx:
 
 /// Makes the registry from `REGISTRY_*` exist with exactly that configuration (created or
 /// updated, never duplicated) and marks it as the bootstrapped one.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE registries SET bootstrapped = 0 WHERE name <> ?")
@@ -106,6 +111,7 @@ pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Resul
 }
 
 /// Writes every field of `row` (looked up by id).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE registries SET url = ?, username = ?, password_encrypted = ?, pull_host = ?,
@@ -123,6 +129,7 @@ pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn delete(pool: &SqlitePool, name: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let result = sqlx::query("DELETE FROM registries WHERE name = ?")

@@ -5,6 +5,7 @@ use sqlx::{Sqlite, SqlitePool};
 
 use super::unix_now;
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert<'e, E>(
     executor: E,
     jti: &str,
@@ -24,6 +25,7 @@ where
 }
 
 /// Whether the session `jti` of `user_id` is live (issued, not ended, not expired).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn is_live(pool: &SqlitePool, jti: &str, user_id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM live_sessions WHERE jti = ? AND user_id = ? AND expires_at > ?",
@@ -37,6 +39,7 @@ pub async fn is_live(pool: &SqlitePool, jti: &str, user_id: i64) -> Result<bool,
 }
 
 /// Ends one session (logout).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn end(pool: &SqlitePool, jti: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM live_sessions WHERE jti = ?")
         .bind(jti)
@@ -46,6 +49,7 @@ pub async fn end(pool: &SqlitePool, jti: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Ends every session (a restored backup: sessions issued before it must not come back).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn end_all<'e, E>(executor: E) -> Result<u64, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -56,6 +60,7 @@ where
     Ok(result.rows_affected())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn count_for_user(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM live_sessions WHERE user_id = ? AND expires_at > ?")
         .bind(user_id)
@@ -64,6 +69,7 @@ pub async fn count_for_user(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM live_sessions WHERE expires_at > ?")
         .bind(unix_now())
@@ -72,6 +78,7 @@ pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 }
 
 /// Expired sessions are refused by their `exp` anyway: their rows can go.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn prune_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let result = sqlx::query(
         "DELETE FROM live_sessions WHERE expires_at <= ?1; DELETE FROM revoked_sessions WHERE expires_at < ?1;",

@@ -1,6 +1,7 @@
 //! Key/value settings persisted across restarts (e.g. the generated JWT secret).
 use sqlx::SqlitePool;
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn get(pool: &SqlitePool, key: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
         .bind(key)
@@ -10,6 +11,7 @@ pub async fn get(pool: &SqlitePool, key: &str) -> Result<Option<String>, sqlx::E
 
 /// Stores `value` unless the key already has one; returns the value that is stored. Two
 /// processes racing at first start agree on one value.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn get_or_insert(
     pool: &SqlitePool,
     key: &str,
@@ -27,6 +29,7 @@ pub async fn get_or_insert(
 }
 
 /// Deletes a setting; `true` when there was one.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn delete(pool: &SqlitePool, key: &str) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("DELETE FROM settings WHERE key = ?")
         .bind(key)

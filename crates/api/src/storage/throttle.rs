@@ -52,6 +52,7 @@ pub enum Claim {
 }
 
 /// Claims one attempt for `username` from `ip`, or says which limit refuses it and for how long.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn claim(
     pool: &SqlitePool,
     username: &str,
@@ -109,6 +110,7 @@ pub async fn claim(
 }
 
 /// Gives back a claimed attempt that succeeded (or was never evaluated).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn release(pool: &SqlitePool, claim_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_failures WHERE id = ?")
         .bind(claim_id)
@@ -125,6 +127,7 @@ pub enum Key<'a> {
 }
 
 /// Seconds until one more attempt is allowed for `key`, or `None` when it is allowed now.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn retry_after(
     pool: &SqlitePool,
     key: Key<'_>,
@@ -167,6 +170,7 @@ pub async fn retry_after(
 
 /// When the user can sign in again from anywhere (the cap across all addresses), if it is in
 /// force. The per-address limit only holds back that address, so it does not show here.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn throttled_until(
     pool: &SqlitePool,
     username: &str,
@@ -184,6 +188,7 @@ pub async fn throttled_until(
 }
 
 /// Forgets the user's failures (admin unlock).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn clear_user(pool: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_failures WHERE username = ?")
         .bind(username)
@@ -194,6 +199,7 @@ pub async fn clear_user(pool: &SqlitePool, username: &str) -> Result<(), sqlx::E
 
 /// Forgets the user's failures from one address (a successful sign-in from there). Failures from
 /// other addresses stay: a guesser elsewhere gets no fresh budget from the real user's sign-in.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn clear_user_at_ip(
     pool: &SqlitePool,
     username: &str,
@@ -207,6 +213,7 @@ pub async fn clear_user_at_ip(
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn prune(pool: &SqlitePool, window_secs: i64) -> Result<u64, sqlx::Error> {
     let result = sqlx::query("DELETE FROM login_failures WHERE at <= ?")
         .bind(unix_now() - window_secs)
@@ -218,6 +225,7 @@ pub async fn prune(pool: &SqlitePool, window_secs: i64) -> Result<u64, sqlx::Err
 /// Counts one refused attempt under `key` (e.g. `user:alice`, `ip:192.0.2.1`) and says whether
 /// it starts a new minute: then the caller writes one audit event ([`attach_notice`]); within
 /// the minute, [`NoticeCount::audit_id`] names that event so its count can be brought up to date.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn count_refusal(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     key: &str,
@@ -247,6 +255,7 @@ pub struct NoticeCount {
 }
 
 /// Records which audit event stands for the current minute of `key`.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn attach_notice(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     key: &str,
@@ -260,6 +269,7 @@ pub async fn attach_notice(
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn prune_notices(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let result = sqlx::query("DELETE FROM throttle_notices WHERE minute_start <= ?")
         .bind(unix_now() - 120)

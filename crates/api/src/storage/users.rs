@@ -39,12 +39,14 @@ const COLUMNS: &str =
     must_change_password, token_version, sessions_issued, locked, failed_logins, default_registry, \
     created_at, last_login_at, last_login_ip";
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(pool)
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn count_admins<'e, E>(executor: E) -> Result<i64, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -54,6 +56,7 @@ where
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_by_username<'e, E>(
     executor: E,
     username: &str,
@@ -67,6 +70,7 @@ where
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_by_id<'e, E>(executor: E, id: i64) -> Result<Option<UserRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -77,6 +81,7 @@ where
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
         .fetch_all(pool)
@@ -91,6 +96,7 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user; `Ok(None)` when the username is taken.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert<'e, E>(executor: E, user: NewUser<'_>) -> Result<Option<i64>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -111,6 +117,7 @@ where
 
 /// Sets a new password hash and ends every session and pending sign-in step of the user (the
 /// token version moves on): nothing obtained with the old password outlives it.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn set_password(
     pool: &SqlitePool,
     id: i64,
@@ -131,6 +138,7 @@ pub async fn set_password(
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn set_must_change_password(pool: &SqlitePool, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = ?")
         .bind(id)
@@ -140,6 +148,7 @@ pub async fn set_must_change_password(pool: &SqlitePool, id: i64) -> Result<(), 
 }
 
 /// Ends every session and pending sign-in step of the user.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn revoke_sessions<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -155,6 +164,7 @@ where
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn set_role(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
@@ -168,6 +178,7 @@ pub async fn set_role(
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn set_locked<'e, E>(executor: E, id: i64, locked: bool) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -180,6 +191,7 @@ where
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn delete(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM users WHERE id = ?")
         .bind(id)
@@ -189,6 +201,7 @@ pub async fn delete(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<(), sql
 }
 
 /// A successful sign-in: records when and from where and resets the failure counter.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn record_login<'e, E>(executor: E, id: i64, ip: &str) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -204,6 +217,7 @@ where
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn increment_failed_logins(pool: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?")
         .bind(username)
@@ -214,6 +228,7 @@ pub async fn increment_failed_logins(pool: &SqlitePool, username: &str) -> Resul
 
 /// Accepts TOTP time step `step` for the user only if it is later than every step used
 /// before. The compare-and-set in one statement makes concurrent replays lose.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn claim_totp_step<'e, E>(executor: E, id: i64, step: i64) -> Result<bool, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -233,6 +248,7 @@ where
 /// Completes enrollment: stores the (encrypted) secret, switches 2FA on, records the step used
 /// and ends every other pending sign-in step. `false` when the account is already enrolled:
 /// an old enrollment step must never replace the secret of an account that enrolled since.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn enable_totp(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
@@ -260,6 +276,7 @@ pub async fn enable_totp(
 
 /// Clears TOTP and backup codes and ends sessions and pending sign-in steps: the user enrolls
 /// again at next login.
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn reset_two_factor<'e, E>(executor: E, id: i64) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
@@ -278,6 +295,7 @@ where
 }
 
 /// Users whose TOTP secret is still stored in clear (databases from before encryption at rest).
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn with_clear_totp_secret(
     tx: &mut Transaction<'_, Sqlite>,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
@@ -286,6 +304,7 @@ pub async fn with_clear_totp_secret(
         .await
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn store_encrypted_totp_secret(
     tx: &mut Transaction<'_, Sqlite>,
     id: i64,
@@ -299,6 +318,7 @@ pub async fn store_encrypted_totp_secret(
     Ok(())
 }
 
+#[tracing::instrument(level = "trace", skip_all)]
 pub async fn set_default_registry(
     pool: &SqlitePool,
     id: i64,
