@@ -30,4 +30,9 @@ CREATE TABLE live_sessions (
 );
 CREATE INDEX live_sessions_user ON live_sessions(user_id, expires_at);
 
+-- Replaced by live_sessions: a revocation is now the deletion of the live row, and the count of
+-- live rows is the session count.
+DROP TABLE revoked_sessions;
+ALTER TABLE users DROP COLUMN sessions_issued;
+
 CREATE INDEX audit_log_time ON audit_log(time);

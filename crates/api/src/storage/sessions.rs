@@ -80,11 +80,9 @@ pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 /// Expired sessions are refused by their `exp` anyway: their rows can go.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn prune_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query(
-        "DELETE FROM live_sessions WHERE expires_at <= ?1; DELETE FROM revoked_sessions WHERE expires_at < ?1;",
-    )
-    .bind(unix_now())
-    .execute(pool)
-    .await?;
+    let result = sqlx::query("DELETE FROM live_sessions WHERE expires_at <= ?")
+        .bind(unix_now())
+        .execute(pool)
+        .await?;
     Ok(result.rows_affected())
 }

@@ -18,7 +18,6 @@ pub struct UserRow {
     pub totp_last_step: Option<i64>,
     pub must_change_password: bool,
     pub token_version: i64,
-    pub sessions_issued: i64,
     pub locked: bool,
     pub failed_logins: i64,
     pub default_registry: Option<String>,
@@ -36,7 +35,7 @@ impl UserRow {
 
 const COLUMNS: &str =
     "id, username, password_hash, role, totp_secret, totp_secret_encrypted, totp_enabled, totp_last_step, \
-    must_change_password, token_version, sessions_issued, locked, failed_logins, default_registry, \
+    must_change_password, token_version, locked, failed_logins, default_registry, \
     created_at, last_login_at, last_login_ip";
 
 #[tracing::instrument(level = "trace", skip_all)]
@@ -126,7 +125,7 @@ pub async fn set_password(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE users SET password_hash = ?1, must_change_password = ?2,
-         token_version = token_version + 1, sessions_issued = 0 WHERE id = ?3;
+         token_version = token_version + 1 WHERE id = ?3;
          DELETE FROM login_challenges WHERE user_id = ?3;
          DELETE FROM live_sessions WHERE user_id = ?3;",
     )
@@ -154,7 +153,7 @@ where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
     sqlx::query(
-        "UPDATE users SET token_version = token_version + 1, sessions_issued = 0 WHERE id = ?1;
+        "UPDATE users SET token_version = token_version + 1 WHERE id = ?1;
          DELETE FROM login_challenges WHERE user_id = ?1;
          DELETE FROM live_sessions WHERE user_id = ?1;",
     )
@@ -283,7 +282,7 @@ where
 {
     sqlx::query(
         "UPDATE users SET totp_secret = NULL, totp_secret_encrypted = NULL, totp_enabled = 0,
-         totp_last_step = NULL, token_version = token_version + 1, sessions_issued = 0 WHERE id = ?1;
+         totp_last_step = NULL, token_version = token_version + 1 WHERE id = ?1;
          DELETE FROM backup_codes WHERE user_id = ?1;
          DELETE FROM login_challenges WHERE user_id = ?1;
          DELETE FROM live_sessions WHERE user_id = ?1;",
