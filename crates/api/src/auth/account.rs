@@ -3,11 +3,10 @@ use shared::auth::{BackupCodesResponse, ChangePasswordRequest, SessionResponse};
 use shared::error::ErrorCode;
 
 use super::attempts::{record_failure, Attempt, Client};
-use super::sign_in::{invalid_credentials, issue_session, own_event};
+use super::sign_in::{invalid_credentials, issue_session, own_event, refuse_long_password};
 use super::AuthServices;
 use super::{backup_codes, AuthUser};
 use crate::config::DEFAULT_ADMIN_PASSWORD;
-use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
 use crate::domain::Password;
 use crate::error::{AppError, AppResult};
 use crate::storage::{audit, backup_codes as codes_table, sessions, users};
@@ -19,9 +18,7 @@ async fn confirm_password(
     password: &str,
     client: &Client,
 ) -> AppResult<()> {
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(invalid_credentials());
-    }
+    refuse_long_password(password)?;
     let _admission = state.hasher.admit(&client.throttle_key())?;
     let attempt = Attempt::claim(state, auth.username(), client).await?;
     if state

@@ -47,9 +47,10 @@ fn account_locked() -> AppError {
     )
 }
 
-/// bcrypt only reads 72 bytes: a longer password would sign in by its first 72. Refused at
-/// sign-in exactly as at creation, before anything is checked.
-fn refuse_long_password(password: &str) -> AppResult<()> {
+/// bcrypt only reads 72 bytes: a longer password would pass by its first 72. Refused wherever a
+/// password is checked (sign-in, confirming the current one) exactly as at creation, before
+/// anything is checked.
+pub(crate) fn refuse_long_password(password: &str) -> AppResult<()> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AppError::bad_request(
             ErrorCode::PasswordTooLong,

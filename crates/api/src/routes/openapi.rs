@@ -58,6 +58,7 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
         "regenerate_backup_codes",
         &[
             ErrorCode::InvalidCredentials,
+            ErrorCode::PasswordTooLong,
             ErrorCode::TotpNotEnabled,
             ErrorCode::TooManyAttempts,
             ErrorCode::ServerBusy,

@@ -654,6 +654,8 @@ async fn a_password_longer_than_72_bytes_never_signs_in_by_its_first_72() {
         )
         .await;
     assert_eq!(res.status(), 200);
+    let session: Value = res.json().await.unwrap();
+    let token = session["token"].as_str().unwrap().to_string();
     let res = app.login("admin", &format!("{exact}zzz")).await;
     assert_eq!(res.status(), 400);
     assert_eq!(
@@ -661,6 +663,23 @@ async fn a_password_longer_than_72_bytes_never_signs_in_by_its_first_72() {
         "password_too_long"
     );
     assert_eq!(app.login("admin", &exact).await.status(), 200);
+    // Confirming the current password follows the same rule.
+    for path in [
+        "/api/auth/change-password",
+        "/api/auth/regenerate-backup-codes",
+    ] {
+        let body = json!({
+            "current_password": format!("{exact}zzz"),
+            "password": format!("{exact}zzz"),
+            "new_password": "another-fine-password",
+        });
+        let res = app.post(path, Some(&token), &body).await;
+        assert_eq!(res.status(), 400, "{path}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "password_too_long"
+        );
+    }
 }
 
 #[tokio::test]
