@@ -52,11 +52,6 @@ pub async fn open(path: &Path) -> Result<SqlitePool, ConfigError> {
         .connect_with(options)
         .await
         .map_err(|e| db_err(format!("cannot open {}: {e}", path.display())))?;
-    let owned = path.to_path_buf();
-    tokio::task::spawn_blocking(move || restrict_existing(&owned))
-        .await
-        .map_err(|e| db_err(e.to_string()))?
-        .map_err(db_err)?;
     Ok(pool)
 }
 

@@ -520,6 +520,21 @@ async fn the_database_its_side_files_key_and_folder_are_private() {
     assert!(std::path::Path::new(&wal).exists(), "WAL mode");
     // The helper's database lives in a `data/` folder the server created.
     assert_eq!(mode(app.db_path.parent().unwrap()), 0o700);
+
+    // Files an older version left readable by others are made private at the next start.
+    for file in registry_gui::db::related_files(&app.db_path) {
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let db = app.db_path.clone();
+    let again = spawn_app_with(move |s| s.database.path = db).await;
+    again.login("admin", ADMIN_PASSWORD).await;
+    for file in registry_gui::db::related_files(&again.db_path) {
+        if file.exists() {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
 }
 
 #[tokio::test]
