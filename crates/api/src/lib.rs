@@ -1,6 +1,7 @@
 //! registry-gui: a secure web GUI and JSON API for Docker/OCI registries.
 //!
 //! Data flows one way: route → domain parse → auth / registry / storage → shared DTO.
+pub mod access_tokens;
 pub mod admin;
 pub mod auth;
 pub mod bootstrap;

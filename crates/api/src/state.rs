@@ -31,6 +31,7 @@ impl AppState {
             jwt: &self.jwt,
             metrics: &self.metrics,
             throttle: self.settings.throttle,
+            token_max_days: self.settings.token_max_days,
         }
     }
 

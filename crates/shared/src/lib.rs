@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod password_policy;
 pub mod registry;
+pub mod tokens;
 
 pub use error::ErrorBody;
 

@@ -8,24 +8,7 @@ use sqlx::SqlitePool;
 use crate::error::AppResult;
 use crate::storage::audit;
 
-/// Who performs an administrative action, for the audit log and the self-modification rule.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// `None` for the CLI (an operator on the server).
-    pub user_id: Option<i64>,
-    pub name: String,
-    pub ip: Option<String>,
-}
-
-impl Actor {
-    pub fn cli() -> Self {
-        Self {
-            user_id: None,
-            name: "cli".into(),
-            ip: None,
-        }
-    }
-}
+pub use crate::storage::audit::Actor;
 
 /// Writes a successful administrative action to the audit log.
 async fn record(

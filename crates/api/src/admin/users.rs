@@ -5,6 +5,7 @@ use shared::error::ErrorCode;
 use sqlx::SqlitePool;
 
 use super::{record, Actor};
+use crate::access_tokens;
 use crate::auth::password::{generate_password, PasswordHasher};
 use crate::config::ThrottleSettings;
 use crate::domain::{Password, Username};
@@ -194,6 +195,7 @@ pub async fn update(
     if let Some(hash) = password_hash {
         users::set_password(pool, user.id, &hash, true).await?;
         record(pool, actor, "password_set", &user.username, None).await?;
+        access_tokens::revoke_all_of(pool, actor, &user).await?;
     }
     // Unlocking also clears the sign-in throttle, so it runs even when no admin lock is set.
     if let Some(locked) = req.locked.filter(|l| *l != user.locked || !*l) {
@@ -289,7 +291,9 @@ pub async fn reset_two_factor(pool: &SqlitePool, actor: &Actor, name: &str) -> A
         return Err(cannot_modify_self("reset the two-factor authentication of"));
     }
     users::reset_two_factor(pool, user.id).await?;
-    record(pool, actor, "2fa_reset", &user.username, None).await
+    record(pool, actor, "2fa_reset", &user.username, None).await?;
+    // Tokens were given out on the strength of the old second factor.
+    access_tokens::revoke_all_of(pool, actor, &user).await
 }
 
 /// Sets a password (generated when `None`) that must be changed at next sign-in.
@@ -306,5 +310,6 @@ pub async fn set_password(
     let hash = hasher.hash(password.expose()).await?;
     users::set_password(pool, user.id, &hash, true).await?;
     record(pool, actor, "password_set", &user.username, None).await?;
+    access_tokens::revoke_all_of(pool, actor, &user).await?;
     Ok(generated)
 }

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::storage::{audit, backup_codes as codes_table, sessions, users};
 
 /// Checks a signed-in user's password (for sensitive self-service), throttled like sign-in.
-async fn confirm_password(
+pub(crate) async fn confirm_password(
     state: &AuthServices<'_>,
     auth: &AuthUser,
     password: &str,
@@ -107,7 +107,10 @@ pub async fn regenerate_backup_codes(
 
 /// Revokes the token used for this request.
 pub async fn logout(state: &AuthServices<'_>, auth: &AuthUser, client: &Client) -> AppResult<()> {
-    sessions::end(state.pool, &auth.claims.jti).await?;
+    // Only sessions reach here (the extractor refuses tokens on every route but two).
+    if let Some(claims) = auth.session() {
+        sessions::end(state.pool, &claims.jti).await?;
+    }
     audit::record(state.pool, own_event(&auth.user, client, "logout")).await?;
     Ok(())
 }

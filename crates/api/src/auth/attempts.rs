@@ -85,6 +85,32 @@ impl Attempt {
     }
 }
 
+/// A failed access-token authentication from the client: counted against the address's
+/// sign-in budget (`LOGIN_MAX_FAILURES_PER_IP`), shared with password and code failures.
+/// Returns the 429 to answer instead of the 401 once the address has used up its budget.
+pub(crate) async fn token_failure(
+    state: &AuthServices<'_>,
+    client: &Client,
+    reason: &str,
+) -> AppResult<Option<AppError>> {
+    state.metrics.login_failure(reason);
+    // No user: the per-user limits cannot apply (no username is empty).
+    let only_address = throttle::Limits {
+        per_user_and_ip: i64::MAX,
+        per_user_total: i64::MAX,
+        ..limits(state)
+    };
+    match throttle::claim(state.pool, "", &client.throttle_key(), only_address).await? {
+        Claim::Granted(_) => Ok(None),
+        Claim::Refused {
+            retry_after_secs,
+            scope,
+        } => Ok(Some(
+            refuse(state, "", client, retry_after_secs, scope).await?,
+        )),
+    }
+}
+
 async fn refuse(
     state: &AuthServices<'_>,
     username: &str,
@@ -93,6 +119,8 @@ async fn refuse(
     scope: Scope,
 ) -> AppResult<AppError> {
     state.metrics.login_failure("throttled");
+    // Access-token failures have no user.
+    let who = (!username.is_empty()).then_some(username);
     let key = match scope {
         Scope::Ip => format!("ip:{}", client.throttle_key()),
         Scope::UserAtIp | Scope::UserTotal => format!("user:{username}"),
@@ -111,10 +139,10 @@ async fn refuse(
             let id = audit::record_returning_id(
                 &mut *tx,
                 audit::NewEvent {
-                    actor: Some(username),
+                    actor: who,
                     ip: Some(&client.ip),
                     action: "login_throttled",
-                    target: Some(username),
+                    target: who,
                     outcome: "denied",
                     detail: Some(&detail),
                 },

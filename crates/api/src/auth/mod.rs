@@ -9,7 +9,7 @@ pub mod session;
 pub mod sign_in;
 pub mod totp;
 
-pub use session::AuthUser;
+pub use session::{AuthUser, Credential};
 
 use crate::config::ThrottleSettings;
 
@@ -24,6 +24,8 @@ pub struct AuthServices<'a> {
     pub jwt: &'a jwt::JwtKeys,
     pub metrics: &'a crate::metrics::Metrics,
     pub throttle: ThrottleSettings,
+    /// `TOKEN_MAX_DAYS`.
+    pub token_max_days: i64,
 }
 
 /// A random URL-safe token of `bytes` random bytes (CSPRNG).

@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage configured registries directly in the database.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Manage access tokens directly in the database (a running server sees changes at once).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write a consistent online snapshot of the database to FILE.
     Backup {
         file: PathBuf,
@@ -129,6 +132,50 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an access token for USER and print its secret (once).
+    Create {
+        user: String,
+        /// 1 to 64 printable characters.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, write, admin (each allowed by the user's role).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Days until it expires, 1 to TOKEN_MAX_DAYS.
+        #[arg(long = "expires-days", default_value = "30")]
+        expires_days: String,
+        #[arg(long, env = "TOKEN_MAX_DAYS")]
+        token_max_days: Option<String>,
+        /// Print the token and secret as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List access tokens (everyone's, or one user's).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke an access token by id; a running server refuses it on its next request.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// `TOKEN_MAX_DAYS`: the longest lifetime of an access token.
+pub fn token_max_days(value: Option<&str>) -> Result<i64, ConfigError> {
+    parse_range("TOKEN_MAX_DAYS", value, 365, 1..=3650)
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +299,9 @@ pub struct ServeArgs {
     /// Audit events older than this many days are deleted (at start-up and hourly).
     #[arg(long, env = "AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<String>,
+    /// The longest lifetime of an access token, in days (1 to 3650).
+    #[arg(long, env = "TOKEN_MAX_DAYS")]
+    pub token_max_days: Option<String>,
     /// Comma-separated proxy addresses whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
@@ -389,6 +439,7 @@ impl ServeArgs {
                 365,
                 1..=36_500,
             )?,
+            token_max_days: token_max_days(self.token_max_days.as_deref())?,
             trusted_proxies,
             registry_client: RegistryClientSettings {
                 timeout: Duration::from_secs(parse_range(

@@ -68,6 +68,8 @@ pub struct Settings {
     pub bcrypt_cost: u32,
     pub throttle: ThrottleSettings,
     pub audit_retention_days: i64,
+    /// `TOKEN_MAX_DAYS`: the longest lifetime of an access token.
+    pub token_max_days: i64,
     pub trusted_proxies: Vec<IpAddr>,
     pub registry_client: RegistryClientSettings,
     pub log_format: LogFormat,

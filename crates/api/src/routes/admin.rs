@@ -18,19 +18,19 @@ use crate::state::AppState;
 use crate::storage::audit;
 
 super::routes! {
-    get "/registries" => list_registries,
-    get "/admin/users" => list_users,
-    post "/admin/users" => create_user,
-    patch "/admin/users/{username}" => update_user,
-    delete "/admin/users/{username}" => delete_user,
-    post "/admin/users/{username}/reset-2fa" => reset_two_factor,
-    get "/admin/users/{username}/activity" => user_activity,
-    get "/admin/registries" => admin_list_registries,
-    post "/admin/registries" => create_registry,
-    patch "/admin/registries/{name}" => update_registry,
-    delete "/admin/registries/{name}" => delete_registry,
-    post "/admin/registries/{name}/test" => test_registry,
-    get "/admin/audit" => audit_log,
+    get "/registries" => list_registries [read],
+    get "/admin/users" => list_users [admin],
+    post "/admin/users" => create_user [admin],
+    patch "/admin/users/{username}" => update_user [admin],
+    delete "/admin/users/{username}" => delete_user [admin],
+    post "/admin/users/{username}/reset-2fa" => reset_two_factor [admin],
+    get "/admin/users/{username}/activity" => user_activity [admin],
+    get "/admin/registries" => admin_list_registries [admin],
+    post "/admin/registries" => create_registry [admin],
+    patch "/admin/registries/{name}" => update_registry [admin],
+    delete "/admin/registries/{name}" => delete_registry [admin],
+    post "/admin/registries/{name}/test" => test_registry [admin],
+    get "/admin/audit" => audit_log [admin],
 }
 
 pub fn config(cfg: &mut web::ServiceConfig) {

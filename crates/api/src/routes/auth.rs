@@ -17,14 +17,14 @@ use crate::state::AppState;
 use crate::storage::{registries, users};
 
 super::routes! {
-    post "/auth/login" => login,
-    post "/auth/verify-2fa" => verify_two_factor,
-    post "/auth/logout" => logout,
-    get "/auth/verify-token" => verify_token,
-    get "/auth/me" => me,
-    patch "/auth/me" => update_me,
-    post "/auth/change-password" => change_password,
-    post "/auth/regenerate-backup-codes" => regenerate_backup_codes,
+    post "/auth/login" => login [public],
+    post "/auth/verify-2fa" => verify_two_factor [public],
+    post "/auth/logout" => logout [session],
+    get "/auth/verify-token" => verify_token [read],
+    get "/auth/me" => me [read],
+    patch "/auth/me" => update_me [session],
+    post "/auth/change-password" => change_password [session],
+    post "/auth/regenerate-backup-codes" => regenerate_backup_codes [session],
 }
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -135,7 +135,7 @@ async fn verify_token(state: web::Data<AppState>, auth: AuthUser) -> AppResult<H
     Ok(HttpResponse::Ok().json(VerifyTokenResponse {
         valid: true,
         user: sign_in::profile(&state.auth(), &auth.user).await?,
-        expires_at: sign_in::timestamp(auth.claims.exp),
+        expires_at: sign_in::timestamp(auth.expires_at()),
     }))
 }
 

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::HttpResponse;
 
 super::routes! {
-    get "/openapi.json" => openapi_json,
+    get "/openapi.json" => openapi_json [public],
 }
 
 pub fn config(cfg: &mut actix_web::web::ServiceConfig) {

@@ -1,4 +1,5 @@
-//! The session extractors: who is calling, checked against the database on every request.
+//! The credential extractors: who is calling (a session or an access token), checked against
+//! the database on every request.
 use std::future::Future;
 use std::pin::Pin;
 
@@ -8,9 +9,16 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use shared::auth::Role;
 use shared::error::ErrorCode;
 
-use crate::auth::AuthUser;
+use shared::tokens::{TokenScope, TOKEN_PREFIX};
+
+use super::Access;
+use crate::access_tokens::{self, Rejected};
+use crate::auth::attempts::{self, Client};
+use crate::auth::client_ip::client_ip;
+use crate::auth::{AuthUser, Credential};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::storage::users::UserRow;
 use crate::storage::{sessions, users};
 
 /// The signed-in user's name, stored in request extensions for the access log.
@@ -29,6 +37,9 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?
         .clone();
     let token = bearer_token(&req).ok_or_else(AppError::invalid_token)?;
+    if token.starts_with(TOKEN_PREFIX) {
+        return authenticate_access_token(&req, &state, token).await;
+    }
     let claims = state
         .jwt
         .decode(token)
@@ -45,6 +56,16 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
     if user.token_version != claims.ver {
         return Err(AppError::invalid_token());
     }
+    admit_user(&req, &user)?;
+    Ok(AuthUser {
+        user,
+        credential: Credential::Session(claims),
+    })
+}
+
+/// What every credential's owner must pass on every request: no admin lock, and no pending
+/// forced password change outside `/api/auth/`.
+fn admit_user(req: &HttpRequest, user: &UserRow) -> Result<(), AppError> {
     if user.locked {
         return Err(AppError::forbidden(
             ErrorCode::AccountLocked,
@@ -59,7 +80,70 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
             "you must change your password before you can continue",
         ));
     }
-    Ok(AuthUser { user, claims })
+    Ok(())
+}
+
+/// An access token: found by its hash with its owner in one read, then held to the scope the
+/// route declares (`routes!`), with the scopes the owner's role still allows. Failures count
+/// against the client address's sign-in budget.
+async fn authenticate_access_token(
+    req: &HttpRequest,
+    state: &AppState,
+    secret: &str,
+) -> Result<AuthUser, AppError> {
+    let ip = client_ip(req, &state.settings.trusted_proxies);
+    let found = match access_tokens::find_usable(&state.pool, secret).await? {
+        Ok(found) => found,
+        Err(rejected) => {
+            let client = Client { ip };
+            let (reason, refusal) = match rejected {
+                Rejected::Unknown => ("token_invalid", AppError::invalid_token()),
+                Rejected::Expired => (
+                    "token_expired",
+                    AppError::unauthorized(
+                        ErrorCode::TokenExpired,
+                        "this access token has expired",
+                    ),
+                ),
+            };
+            tracing::info!(reason, "access token refused");
+            let throttled = attempts::token_failure(&state.auth(), &client, reason).await?;
+            return Err(throttled.unwrap_or(refusal));
+        }
+    };
+    admit_user(req, &found.owner)?;
+    let scopes = access_tokens::effective_scopes(&found.token_scopes, found.owner.role());
+    let pattern = req.match_pattern().unwrap_or_default();
+    match super::access_of(req.method().as_str(), &pattern) {
+        Access::Public => {}
+        Access::Session => {
+            return Err(AppError::forbidden(
+                ErrorCode::SessionRequired,
+                "access tokens cannot do this: sign in interactively",
+            ))
+        }
+        // Every scope includes `read`.
+        Access::Token(needed) if needed != TokenScope::Read && !scopes.contains(&needed) => {
+            return Err(access_tokens::refused_by_scope(
+                &state.pool,
+                &found,
+                &ip,
+                needed.as_str(),
+                req.path(),
+            )
+            .await?);
+        }
+        Access::Token(_) => {}
+    }
+    access_tokens::touch(&state.pool, &found, &ip).await?;
+    Ok(AuthUser {
+        credential: Credential::Token {
+            id: found.token_id,
+            scopes,
+            expires_at: found.token_expires_at,
+        },
+        user: found.owner,
+    })
 }
 
 impl FromRequest for AuthUser {

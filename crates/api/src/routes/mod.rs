@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod ops;
 pub mod registry;
 pub mod spa;
+pub mod tokens;
 
 use std::sync::OnceLock;
 
@@ -17,15 +18,58 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use shared::error::ErrorCode;
+use shared::tokens::TokenScope;
 
 use crate::error::{AppError, AppResult};
 
-/// Declares a module's routes once: `ROUTES` lists them as `(METHOD, pattern)` and `register`
-/// adds them to actix, so the list the OpenAPI test compares is the list actix serves.
+/// Who may call a route, declared beside it in its module's `routes!` table. Sessions are
+/// checked by role in the handlers; for an access token this is the whole rule, enforced by the
+/// extractor (`extract::authenticate`) before any handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential (sign-in, health probes, this document).
+    Public,
+    /// An interactive session only; an access token gets 403 `session_required`.
+    Session,
+    /// A session, or an access token holding this scope.
+    Token(TokenScope),
+}
+
+impl Access {
+    #[doc(hidden)]
+    pub const fn named(name: &str) -> Access {
+        match name.as_bytes() {
+            b"public" => Access::Public,
+            b"session" => Access::Session,
+            b"read" => Access::Token(TokenScope::Read),
+            b"write" => Access::Token(TokenScope::Write),
+            b"admin" => Access::Token(TokenScope::Admin),
+            _ => panic!("access is public, session, read, write or admin"),
+        }
+    }
+}
+
+/// One registered route.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// Lower case, as in actix's `web::get`.
+    pub method: &'static str,
+    /// The actix pattern, relative to the module's scope.
+    pub pattern: &'static str,
+    pub access: Access,
+}
+
+/// Declares a module's routes once: `ROUTES` lists them with who may call them and `register`
+/// adds them to actix, so the list the OpenAPI test compares (and the extractor enforces) is
+/// the list actix serves. `get "/path" => handler [read]`.
 macro_rules! routes {
-    ($($method:ident $path:literal => $handler:path),* $(,)?) => {
-        /// Every route this module registers: HTTP method and actix path pattern.
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+    ($($method:ident $path:literal => $handler:path [$access:ident]),* $(,)?) => {
+        /// Every route this module registers.
+        pub const ROUTES: &[$crate::routes::Route] = &[$($crate::routes::Route {
+            method: stringify!($method),
+            pattern: $path,
+            access: $crate::routes::Access::named(stringify!($access)),
+        }),*];
 
         fn register(cfg: &mut actix_web::web::ServiceConfig) {
             $(cfg.route($path, actix_web::web::$method().to($handler));)*
@@ -36,12 +80,38 @@ pub(crate) use routes;
 
 /// Every route under `/api`, with the `/api` prefix, and the ones outside it.
 pub fn all_routes() -> Vec<(&'static str, String)> {
-    let api = [auth::ROUTES, registry::ROUTES, admin::ROUTES, docs::ROUTES]
+    route_table()
+        .iter()
+        .map(|(route, full)| (route.method, full.clone()))
+        .collect()
+}
+
+/// Every route with its full pattern.
+fn route_table() -> &'static [(Route, String)] {
+    static TABLE: OnceLock<Vec<(Route, String)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let api = [
+            auth::ROUTES,
+            tokens::ROUTES,
+            registry::ROUTES,
+            admin::ROUTES,
+            docs::ROUTES,
+        ]
         .into_iter()
         .flatten()
-        .map(|(m, p)| (*m, format!("/api{p}")));
-    let root = ops::ROUTES.iter().map(|(m, p)| (*m, (*p).to_string()));
-    api.chain(root).collect()
+        .map(|r| (*r, format!("/api{}", r.pattern)));
+        let root = ops::ROUTES.iter().map(|r| (*r, r.pattern.to_string()));
+        api.chain(root).collect()
+    })
+}
+
+/// Who may call the route registered as `method` (any case) `pattern` (the full pattern, as
+/// `HttpRequest::match_pattern` gives it). An unknown route needs a session: never less.
+pub fn access_of(method: &str, pattern: &str) -> Access {
+    route_table()
+        .iter()
+        .find(|(r, full)| full == pattern && r.method.eq_ignore_ascii_case(method))
+        .map_or(Access::Session, |(r, _)| r.access)
 }
 
 /// Largest JSON body accepted; the biggest legitimate one is a bulk delete of a few hundred tags.
@@ -230,6 +300,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .app_data(path_config())
             .wrap(actix_web::middleware::DefaultHeaders::new().add(("Cache-Control", "no-store")))
             .configure(auth::config)
+            .configure(tokens::config)
             .configure(registry::config)
             .configure(admin::config)
             .configure(docs::config)

@@ -7,18 +7,20 @@
 //! a registry) plus the operation's own codes in [`OPERATION_ERRORS`].
 use std::collections::BTreeMap;
 
+use actix_web::dev::ResourceDef;
 use serde_json::json;
 use shared::error::{ErrorBody, ErrorCode, ERROR_CODES};
+use shared::tokens::TokenScope;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder, Schema, ServerBuilder,
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use crate::routes;
+use crate::routes::{self, Access};
 
 /// Codes an operation answers with beyond those of its kind (see [`error_codes_of`]).
 const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
@@ -97,6 +99,19 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
     ),
     ("user_activity", &[ErrorCode::UserNotFound]),
     (
+        "create_token",
+        &[
+            ErrorCode::Forbidden,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::PasswordTooLong,
+            ErrorCode::TooManyTokens,
+            ErrorCode::ServerBusy,
+        ],
+    ),
+    ("revoke_token", &[ErrorCode::TokenNotFound]),
+    ("admin_list_tokens", &[ErrorCode::UserNotFound]),
+    ("admin_revoke_token", &[ErrorCode::TokenNotFound]),
+    (
         "create_registry",
         &[
             ErrorCode::InvalidRegistryName,
@@ -172,6 +187,7 @@ struct Kind<'a> {
     path: &'a str,
     operation_id: &'a str,
     signed_in: bool,
+    access: Access,
     has_body: bool,
     has_query: bool,
     has_path: bool,
@@ -184,6 +200,14 @@ fn error_codes_of(kind: &Kind) -> Vec<ErrorCode> {
         codes.push(ErrorCode::InvalidToken);
         if kind.path.starts_with("/api/") {
             codes.extend([ErrorCode::AccountLocked, ErrorCode::PasswordChangeRequired]);
+            // A bearer credential may be an access token wherever a session is accepted: an
+            // expired one, and failures from an address past its budget, answer here too.
+            codes.extend([ErrorCode::TokenExpired, ErrorCode::TooManyAttempts]);
+        }
+        match kind.access {
+            Access::Session => codes.push(ErrorCode::SessionRequired),
+            Access::Token(TokenScope::Read) | Access::Public => {}
+            Access::Token(_) => codes.push(ErrorCode::InsufficientScope),
         }
     }
     if kind.path.starts_with("/api/admin/") {
@@ -288,11 +312,54 @@ fn needs_credentials(operation: &Operation) -> bool {
         })
 }
 
-fn add_errors(path: &str, operation: &mut Operation) {
+/// Who may call the documented operation: the access of the registered route it is served by.
+fn access_for(method: &str, path: &str) -> Access {
+    routes::all_routes()
+        .into_iter()
+        .find(|(m, pattern)| *m == method && ResourceDef::new(pattern.as_str()).is_match(path))
+        .map_or(Access::Session, |(m, pattern)| {
+            routes::access_of(m, &pattern)
+        })
+}
+
+/// Says in the operation which access-token scope it needs, in its security requirements
+/// (`accessToken: [scope]`) and in words.
+fn add_token_access(access: Access, operation: &mut Operation) {
+    let note = match access {
+        Access::Public => return,
+        Access::Session => "**Access tokens:** not accepted; an interactive session only \
+            (403 `session_required`)."
+            .to_string(),
+        Access::Token(scope) => {
+            let mut requirements = operation.security.take().unwrap_or_default();
+            requirements.push(SecurityRequirement::new("accessToken", [scope.as_str()]));
+            operation.security = Some(requirements);
+            match scope {
+                TokenScope::Read => "**Access tokens:** any scope (`read` is part of each).".into(),
+                other => format!("**Access tokens:** scope `{other}`."),
+            }
+        }
+    };
+    let description = operation.description.get_or_insert_with(String::new);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&note);
+}
+
+fn add_errors(method: &str, path: &str, operation: &mut Operation) {
+    let signed_in = needs_credentials(operation);
+    let access = if signed_in {
+        access_for(method, path)
+    } else {
+        Access::Public
+    };
+    add_token_access(access, operation);
     let kind = Kind {
         path,
         operation_id: operation.operation_id.as_deref().unwrap_or_default(),
-        signed_in: needs_credentials(operation),
+        signed_in,
+        access,
         has_body: operation.request_body.is_some(),
         has_query: operation
             .parameters
@@ -344,19 +411,33 @@ impl Modify for Finish {
         );
         let (name, schema) = (ErrorBody::name(), ErrorBody::schema());
         components.schemas.insert(name.into_owned(), schema);
+        components.add_security_scheme(
+            "accessToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("rgp_…")
+                    .description(Some(
+                        "An access token (`rgp_…`, from `POST /api/auth/tokens`), sent like a \
+                         session. The scopes listed on an operation are the one it needs; \
+                         operations without `accessToken` refuse tokens with 403 \
+                         `session_required`.",
+                    ))
+                    .build(),
+            ),
+        );
         for (path, item) in doc.paths.paths.iter_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                add_errors(path, operation);
+            for (method, operation) in [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+                ("head", &mut item.head),
+            ] {
+                if let Some(operation) = operation {
+                    add_errors(method, path, operation);
+                }
             }
         }
     }
@@ -370,7 +451,9 @@ impl Modify for Finish {
             authentication, user and registry administration, and browsing and deleting in \
             Docker/OCI registries.\n\n\
             Sign in with `POST /api/auth/login` and then `POST /api/auth/verify-2fa`; send the \
-            session token as `Authorization: Bearer <token>`. Every error is a JSON `ErrorBody` \
+            session token as `Authorization: Bearer <token>`. Scripts and CI use an access \
+            token instead (`POST /api/auth/tokens`, `rgp_…`), sent the same way and limited to \
+            the scope each operation names. Every error is a JSON `ErrorBody` \
             with a stable `error` code (the catalog is in the `ErrorBody` schema). Every \
             response carries an `X-Request-Id` header, also written to the server's log.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
@@ -378,9 +461,11 @@ impl Modify for Finish {
     tags(
         (name = "auth", description = "Sign-in, two-factor authentication and sessions."),
         (name = "account", description = "The signed-in user's own account."),
+        (name = "access tokens", description = "The caller's access tokens for scripts and CI (interactive sessions only)."),
         (name = "registries", description = "Browsing and deleting in registries."),
         (name = "admin: users", description = "User administration (administrators only)."),
         (name = "admin: registries", description = "Registry administration (administrators only)."),
+        (name = "admin: access tokens", description = "Everyone's access tokens (administrators only)."),
         (name = "admin: audit", description = "The audit log (administrators only)."),
         (name = "operations", description = "Liveness, metrics and this document."),
     ),
@@ -392,6 +477,7 @@ pub fn document() -> Document {
     let mut doc = Root::openapi();
     for part in [
         routes::auth::Doc::openapi(),
+        routes::tokens::Doc::openapi(),
         routes::registry::Doc::openapi(),
         routes::admin::Doc::openapi(),
         routes::docs::Doc::openapi(),

@@ -14,9 +14,9 @@ struct Liveness {
 use crate::state::AppState;
 
 super::routes! {
-    get "/healthz" => healthz,
-    head "/healthz" => healthz_head,
-    get "/metrics" => metrics,
+    get "/healthz" => healthz [public],
+    head "/healthz" => healthz_head [public],
+    get "/metrics" => metrics [public],
 }
 
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -43,11 +43,11 @@ async fn resolve(
 // One catch-all resource serves every `/repositories/...` operation (see the module docs); the
 // OpenAPI document lists the operations separately.
 super::routes! {
-    get "/health" => health,
-    get "/catalog" => catalog,
-    get "/repositories/{tail:.*}" => repository_get,
-    delete "/repositories/{tail:.*}" => repository_delete,
-    post "/repositories/{tail:.*}" => repository_post,
+    get "/health" => health [read],
+    get "/catalog" => catalog [read],
+    get "/repositories/{tail:.*}" => repository_get [read],
+    delete "/repositories/{tail:.*}" => repository_delete [write],
+    post "/repositories/{tail:.*}" => repository_post [write],
 }
 
 pub fn config(cfg: &mut web::ServiceConfig) {

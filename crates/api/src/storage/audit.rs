@@ -4,6 +4,25 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::now_rfc3339;
 
+/// Who performs an action, for the audit log and the self-modification rule.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `None` for the CLI (an operator on the server).
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn cli() -> Self {
+        Self {
+            user_id: None,
+            name: "cli".into(),
+            ip: None,
+        }
+    }
+}
+
 /// One event to record. `actor` is the user acting (or trying to), `target` what was acted on.
 #[derive(Debug, Clone, Default)]
 pub struct NewEvent<'a> {

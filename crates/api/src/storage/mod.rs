@@ -1,6 +1,7 @@
 //! Plain async functions over the database, one module per table group. Nothing here knows
 //! about HTTP. Each has a `trace` span named after it, with its arguments skipped: they hold
 //! hashes, encrypted secrets and tokens.
+pub mod access_tokens;
 pub mod audit;
 pub mod backup_codes;
 pub mod challenges;

@@ -38,6 +38,12 @@ const COLUMNS: &str =
     must_change_password, token_version, locked, failed_logins, default_registry, \
     created_at, last_login_at, last_login_ip";
 
+/// [`COLUMNS`] of the table aliased `u`, for joins.
+pub(super) const COLUMNS_AS_U: &str =
+    "u.id, u.username, u.password_hash, u.role, u.totp_secret, u.totp_secret_encrypted, \
+    u.totp_enabled, u.totp_last_step, u.must_change_password, u.token_version, u.locked, \
+    u.failed_logins, u.default_registry, u.created_at, u.last_login_at, u.last_login_ip";
+
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")

@@ -2,6 +2,7 @@
 //! database, and where registries are involved, a real `docker-registry` process.
 #![allow(dead_code)]
 
+mod access_tokens;
 mod admin;
 mod auth;
 mod cli;

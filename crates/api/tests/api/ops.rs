@@ -180,6 +180,49 @@ async fn no_secret_appears_in_any_log_line_of_the_auth_journey() {
         .await
         .unwrap();
     let new_token = changed["token"].as_str().unwrap().to_string();
+    // An access token: created, used, refused by scope, revoked, and a forged one.
+    let created: Value = http
+        .post(format!("{base}/api/auth/tokens"))
+        .bearer_auth(&new_token)
+        .json(
+            &json!({"name": "log-scan", "scopes": ["read"], "expires_in_days": 1,
+                      "password": "log-scan-new-password"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access_token = created["secret"].as_str().expect("a secret").to_string();
+    for path in [
+        "/api/auth/me",
+        "/api/catalog",
+        "/api/admin/users",
+        "/api/auth/tokens",
+    ] {
+        http.get(format!("{base}{path}"))
+            .bearer_auth(&access_token)
+            .send()
+            .await
+            .unwrap();
+    }
+    let forged = format!("rgp_{}", "Z".repeat(32));
+    http.get(format!("{base}/api/auth/me"))
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    http.delete(format!("{base}/api/auth/tokens/{}", created["token"]["id"]))
+        .bearer_auth(&new_token)
+        .send()
+        .await
+        .unwrap();
+    http.get(format!("{base}/api/auth/me"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap();
     http.post(format!("{base}/api/auth/login"))
         .json(&json!({"username": "admin", "password": "log-scan-wrong-password"}))
         .send()
@@ -211,6 +254,9 @@ async fn no_secret_appears_in_any_log_line_of_the_auth_journey() {
         code,
         token,
         new_token,
+        access_token.clone(),
+        access_token[4..].to_string(),
+        forged,
     ];
     secrets.extend(backup_codes);
     for line in &lines {

@@ -2,6 +2,8 @@
 //! enforcing the same rules as the API, so an operator can recover without editing SQL.
 //!
 //! Exit codes: 0 success, 1 refused or failed (one line saying why), 2 usage or configuration.
+mod tokens;
+
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -100,6 +102,7 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Serve(_) => Err(CliError::Usage("serve is not a CLI command".into())),
         Command::User(cmd) => user(cmd).await,
         Command::Registry(cmd) => registry(cmd).await,
+        Command::Token(cmd) => tokens::run(cmd).await,
         Command::Backup { file, db } => backup(&db, &file).await,
         Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
         Command::Healthcheck { port } => healthcheck(&port).await,
@@ -420,6 +423,13 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
     crate::storage::sessions::end_all(&pool)
         .await
         .map_err(|e| CliError::Refused(format!("cannot end the restored sessions: {e}")))?;
+    // Access tokens too: one revoked after the snapshot was taken would work again.
+    let tokens = crate::storage::access_tokens::delete_all(&pool)
+        .await
+        .map_err(|e| CliError::Refused(format!("cannot revoke the restored tokens: {e}")))?;
+    if tokens > 0 {
+        println!("revoked {tokens} access token(s) restored with the snapshot; create new ones");
+    }
     pool.close().await;
     println!(
         "restored {} from {}",
