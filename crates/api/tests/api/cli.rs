@@ -187,6 +187,15 @@ fn registries_are_added_listed_and_removed_from_the_cli() {
 async fn a_backup_restores_and_its_users_can_sign_in() {
     let app = spawn_app().await;
     let session = app.admin().await;
+    let res = app
+        .post(
+            "/api/auth/tokens",
+            Some(&session.token),
+            &serde_json::json!({"name": "pre-backup", "scopes": ["read"], "expires_in_days": 5, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    let created: Value = res.json().await.unwrap();
+    let access_token = created["secret"].as_str().unwrap().to_string();
     let backup = app.dir.path().join("backup.db");
     let db = app.db_path.clone();
     let b = backup.clone();
@@ -230,8 +239,119 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
         restored.get("/api/auth/me", &session.token).await.status(),
         401
     );
+    // Nor do access tokens: one revoked after the snapshot would otherwise work again.
+    assert_eq!(
+        restored.get("/api/auth/me", &access_token).await.status(),
+        401
+    );
     let token = restored.sign_in_again(&session).await;
     assert_eq!(restored.get("/api/auth/me", &token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_cli_creates_a_token_the_running_server_accepts_and_revokes_it() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            &serde_json::json!({"username": "vera", "password": "vera-initial-pw", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let db = app.db_path.clone();
+    let (created, above, unknown, days, listed) = tokio::task::spawn_blocking(move || {
+        (
+            cli(
+                &db,
+                &[
+                    "token",
+                    "create",
+                    "admin",
+                    "--name",
+                    "deploy",
+                    "--scope",
+                    "read,write",
+                    "--expires-days",
+                    "10",
+                ],
+            ),
+            cli(
+                &db,
+                &["token", "create", "vera", "--name", "x", "--scope", "write"],
+            ),
+            cli(
+                &db,
+                &["token", "create", "vera", "--name", "x", "--scope", "push"],
+            ),
+            cli(
+                &db,
+                &[
+                    "token",
+                    "create",
+                    "vera",
+                    "--name",
+                    "x",
+                    "--expires-days",
+                    "366",
+                ],
+            ),
+            cli(&db, &["token", "list", "--json"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    let secret = stdout(&created).trim().to_string();
+    assert!(
+        secret.starts_with("rgp_"),
+        "only the secret on stdout: {secret}"
+    );
+    assert_eq!(
+        above.status.code(),
+        Some(1),
+        "a scope above the role is refused"
+    );
+    assert!(stderr(&above).contains("forbidden"), "{}", stderr(&above));
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "an unknown scope is a usage error"
+    );
+    assert_eq!(days.status.code(), Some(1));
+    assert!(
+        stderr(&days).contains("invalid_request"),
+        "{}",
+        stderr(&days)
+    );
+    let list: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
+    assert_eq!(list["tokens"][0]["username"], "admin");
+    assert_eq!(
+        list["tokens"][0]["scopes"],
+        serde_json::json!(["read", "write"])
+    );
+    assert!(
+        !stdout(&listed).contains(&secret[4..]),
+        "the list never shows the secret"
+    );
+
+    let me: Value = app.get("/api/auth/me", &secret).await.json().await.unwrap();
+    assert_eq!(me["username"], "admin");
+    let id = list["tokens"][0]["id"].as_i64().unwrap().to_string();
+    let db = app.db_path.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&db, &["token", "revoke", &id]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(app.get("/api/auth/me", &secret).await.status(), 401);
+    let db = app.db_path.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&db, &["token", "revoke", "999"]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("token_not_found"), "{}", stderr(&out));
 }
 
 #[tokio::test]
