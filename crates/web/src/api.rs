@@ -21,6 +21,7 @@ use shared::registry::{
     BulkDeleteRequest, BulkDeleteResponse, CatalogPage, DeleteResponse, HealthResponse,
     ManifestDetails, TagPage,
 };
+use shared::tokens::{AdminTokenList, CreateTokenRequest, CreatedToken, TokenList};
 use shared::ErrorBody;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -411,6 +412,33 @@ pub async fn delete_tags(
         request,
     )
     .await
+}
+
+// ---- access tokens -----------------------------------------------------------------------
+
+pub async fn tokens() -> ApiResult<TokenList> {
+    get("/api/auth/tokens").await
+}
+
+pub async fn create_token(request: &CreateTokenRequest) -> ApiResult<CreatedToken> {
+    post("/api/auth/tokens", request).await
+}
+
+pub async fn revoke_token(id: i64) -> ApiResult<()> {
+    send_no_content("DELETE", &format!("/api/auth/tokens/{id}")).await
+}
+
+/// Everyone's tokens, or one user's (`user` empty for all).
+pub async fn all_tokens(user: &str) -> ApiResult<AdminTokenList> {
+    if user.is_empty() {
+        get("/api/admin/tokens").await
+    } else {
+        get(&format!("/api/admin/tokens?user={}", encode(user))).await
+    }
+}
+
+pub async fn admin_revoke_token(id: i64) -> ApiResult<()> {
+    send_no_content("DELETE", &format!("/api/admin/tokens/{id}")).await
 }
 
 // ---- administration ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ use crate::components::theme_toggle::ThemeToggle;
 use crate::components::toast::Toaster;
 use crate::links;
 use crate::navigation::{go, redirect, NavigatorBridge};
+use crate::pages::access_tokens::{AccessTokens, AllTokens};
 use crate::pages::admin_registries::RegistriesAdmin;
 use crate::pages::admin_users::UsersAdmin;
 use crate::pages::api_reference::ApiReference;
@@ -45,6 +46,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/registries") view=RegistriesAdmin/>
                         <Route path=path!("/audit") view=AuditLog/>
                         <Route path=path!("/api") view=ApiReference/>
+                        <Route path=path!("/tokens") view=AccessTokens/>
+                        <Route path=path!("/all-tokens") view=AllTokens/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -17,6 +17,7 @@ mod chromedriver;
 mod harness;
 mod sign_in;
 
+mod access_tokens;
 mod backup_codes;
 mod browsing;
 mod first_sign_in;

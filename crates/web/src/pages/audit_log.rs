@@ -19,7 +19,7 @@ use crate::pages::admin_users::AdminOnly;
 const PAGE_SIZE: u32 = 50;
 
 /// The actions the server records, for the filter.
-const ACTIONS: [(&str, &str); 19] = [
+const ACTIONS: [(&str, &str); 22] = [
     ("login", "Signed in"),
     ("login_failed", "Sign-in failed"),
     ("login_throttled", "Sign-in throttled"),
@@ -39,6 +39,9 @@ const ACTIONS: [(&str, &str); 19] = [
     ("registry_updated", "Registry updated"),
     ("registry_removed", "Registry removed"),
     ("tag_deleted", "Tag deleted"),
+    ("token_created", "Access token created"),
+    ("token_revoked", "Access token revoked"),
+    ("token_refused", "Access token refused"),
 ];
 
 fn action_label(action: &str) -> String {

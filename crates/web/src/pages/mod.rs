@@ -1,4 +1,5 @@
 //! One component per route.
+pub mod access_tokens;
 pub mod admin_registries;
 pub mod admin_users;
 pub mod api_reference;

@@ -1,8 +1,9 @@
 //! `/settings`: the user's own profile and security, and (for admins) the navigation to the
 //! administration pages nested below it.
 //!
-//! Test ids (= element ids): `settings-nav-profile`, `settings-nav-users`,
-//! `settings-nav-registries`, `settings-nav-audit` (the last three for admins only),
+//! Test ids (= element ids): `settings-nav-profile`, `settings-nav-tokens`, `settings-nav-api`,
+//! `settings-nav-users`, `settings-nav-registries`, `settings-nav-all-tokens`,
+//! `settings-nav-audit` (the last four for admins only),
 //! `profile-card` (`profile-username`, `profile-role`, `profile-2fa`, `profile-last-login`),
 //! `default-registry-select`, `default-registry-save`, the change-password form
 //! (`current-password`, `new-password`, `confirm-password`, `change-password-submit`),
@@ -42,11 +43,13 @@ pub fn SettingsLayout() -> impl IntoView {
             <nav class="settings-nav" aria-label="Settings">
                 <p class="settings-nav-heading">"Account"</p>
                 {link("/settings", "settings-nav-profile", Glyph::User, "Profile & security")}
+                {link("/settings/tokens", "settings-nav-tokens", Glyph::Key, "Access tokens")}
                 {link("/settings/api", "settings-nav-api", Glyph::Terminal, "API reference")}
                 <Show when=session::is_admin>
                     <p class="settings-nav-heading">"Administration"</p>
                     {link("/settings/users", "settings-nav-users", Glyph::Users, "Users")}
                     {link("/settings/registries", "settings-nav-registries", Glyph::Server, "Registries")}
+                    {link("/settings/all-tokens", "settings-nav-all-tokens", Glyph::Lock, "Access tokens")}
                     {link("/settings/audit", "settings-nav-audit", Glyph::List, "Audit log")}
                 </Show>
             </nav>
