@@ -7,7 +7,8 @@
 //! (d) this process's RSS afterwards; (e) the reference: a plain client fetching the same
 //! manifests and configs straight from the registry with the same concurrency; (f) a complete
 //! sign-in (password at bcrypt cost 12, then a backup code) while 120 bad logins from another
-//! address are in flight, against the same sign-in on an idle server.
+//! address are in flight, against the same sign-in on an idle server; (g) the warm catalog page
+//! of (c) authenticated with an access token against the same page with the session.
 //!
 //! Loopback only; every loop is bounded in time and count.
 #![allow(dead_code)]
@@ -299,6 +300,34 @@ async fn run() -> anyhow::Result<()> {
     // (c) each right after priming, well within the cache TTL.
     bench.get(catalog).await?;
     let (catalog_rate, catalog_p50, catalog_p99) = bench.load(catalog).await?;
+
+    // (g) the same page with an access token instead of the session, alternating the two so
+    // neither gets a warmer machine; each figure is the better of its two rounds.
+    let created = app
+        .post(
+            "/api/auth/tokens",
+            Some(&admin.token),
+            &serde_json::json!({"name": "bench", "scopes": ["read"], "expires_in_days": 1,
+                                "password": helpers::ADMIN_PASSWORD}),
+        )
+        .await;
+    anyhow::ensure!(created.status() == 201, "token: {}", created.status());
+    let created: serde_json::Value = created.json().await?;
+    let with_token = Arc::new(Bench {
+        http: bench.http.clone(),
+        base: bench.base.clone(),
+        token: created["secret"].as_str().context("secret")?.to_string(),
+    });
+    with_token.get(catalog).await?;
+    let (mut session_rate, mut token_rate) = (0f64, 0f64);
+    let mut token_p99 = Duration::ZERO;
+    for _ in 0..2 {
+        session_rate = session_rate.max(bench.load(catalog).await?.0);
+        let (rate, _, p99) = with_token.load(catalog).await?;
+        if rate > token_rate {
+            (token_rate, token_p99) = (rate, p99);
+        }
+    }
     let tag_page = format!("/api/repositories/{TAG_REPO}/tags?details=true");
     bench.get(&tag_page).await?;
     let (tags_rate, tags_p50, tags_p99) = bench.load(&tag_page).await?;
@@ -366,6 +395,13 @@ async fn run() -> anyhow::Result<()> {
     println!(
         "| (e) reference: plain client, tag list + {TAGS} manifests + {TAGS} configs, {concurrency} in flight (p50 of {COLD_SAMPLES}) | {} | | |",
         ms(reference_p50)
+    );
+    let token_ratio = token_rate / session_rate;
+    println!(
+        "| (g) warm catalog page with an access token, {LOAD_CLIENTS} clients (best of 2 rounds each) | {token_rate:.0} req/s, p99 {} vs session {session_rate:.0} req/s: {:.0} % | >= 90 % of session | {} |",
+        ms(token_p99),
+        token_ratio * 100.0,
+        verdict(token_ratio >= 0.9)
     );
     let (idle, flooded, refused) = sign_in_under_flood().await?;
     println!(

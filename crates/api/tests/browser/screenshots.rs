@@ -128,6 +128,29 @@ async fn walk(theme: &str, dir: &Path) {
         .await;
     shot("registries").await;
 
+    b.goto("/settings/tokens").await;
+    b.wait(&tid("token-create-form")).await;
+    for (name, write) in [("nightly-cleanup", true), ("ci-deploy", false)] {
+        b.type_into(&tid("token-name"), name).await;
+        if write {
+            b.click(&tid("token-scope-write")).await;
+        }
+        b.type_into(&tid("token-password"), password).await;
+        b.click(&tid("token-create-submit")).await;
+        b.wait(&tid("token-secret-panel")).await;
+        if !write {
+            shot("token-created").await;
+        }
+        b.click(&tid("token-secret-done")).await;
+        b.wait(&tid("token-create-form")).await;
+    }
+    b.wait(&tid_with("token-row", "data-name", "ci-deploy")).await;
+    shot("access-tokens").await;
+
+    b.goto("/settings/all-tokens").await;
+    b.wait(&tid("all-tokens-table")).await;
+    shot("all-tokens").await;
+
     b.goto("/settings/audit").await;
     b.wait(&tid("audit-row")).await;
     shot("audit-log").await;

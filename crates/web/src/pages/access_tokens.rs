@@ -63,17 +63,19 @@ pub fn AccessTokens() -> impl IntoView {
     let created: RwSignal<Option<CreatedToken>> = RwSignal::new(None);
     let reload = Callback::new(move |()| nonce.update(|n| *n += 1));
     view! {
-        <div class="page page-narrow" id="tokens-page" data-testid="tokens-page">
+        <div class="page" id="tokens-page" data-testid="tokens-page">
             <header class="page-header">
                 <div>
                     <h1>"Access tokens"</h1>
                     <p class="muted">"Tokens let scripts, CI jobs and the command line use the API as you, without your second factor, limited to the scopes you choose. Send one as "<code>"Authorization: Bearer rgp_…"</code>"."</p>
                 </div>
             </header>
-            {move || match created.get() {
-                Some(token) => view! { <SecretPanel created=token on_done=Callback::new(move |()| created.set(None))/> }.into_any(),
-                None => view! { <CreateTokenForm on_created=Callback::new(move |t: CreatedToken| { created.set(Some(t)); reload.run(()); })/> }.into_any(),
-            }}
+            <div class="token-form-column">
+                {move || match created.get() {
+                    Some(token) => view! { <SecretPanel created=token on_done=Callback::new(move |()| created.set(None))/> }.into_any(),
+                    None => view! { <CreateTokenForm on_created=Callback::new(move |t: CreatedToken| { created.set(Some(t)); reload.run(()); })/> }.into_any(),
+                }}
+            </div>
             <section class="card table-card" aria-labelledby="tokens-title">
                 <h2 class="card-title card-title-padded" id="tokens-title">
                     <Icon glyph=Glyph::List/>
@@ -309,10 +311,10 @@ fn TokenTable(
                         let (id, name) = (t.id, t.name.clone());
                         view! {
                             <tr data-testid="token-row" data-token-id=t.id.to_string() data-name=t.name.clone() data-expired=expired.to_string()>
-                                <td class="break"><strong>{t.name.clone()}</strong></td>
+                                <td class="nowrap"><strong>{t.name.clone()}</strong></td>
                                 {username.map(|u| view! { <td>{u}</td> })}
-                                <td><code>{format!("rgp_{}…", t.prefix)}</code></td>
-                                <td>{t.scopes.iter().map(|s| view! { <span class="badge">{s.as_str()}</span>" " }).collect_view()}</td>
+                                <td class="nowrap"><code>{format!("rgp_{}…", t.prefix)}</code></td>
+                                <td class="nowrap">{t.scopes.iter().map(|s| view! { <span class="badge">{s.as_str()}</span>" " }).collect_view()}</td>
                                 <td class="nowrap"><RelativeTime value=t.created_at.clone()/></td>
                                 <td class="nowrap">
                                     {if expired {
