@@ -61,7 +61,10 @@ async fn a_token_made_in_the_spa_works_for_a_script_until_it_is_revoked_there() 
     b.wait_gone(&tid("token-secret-panel")).await;
     let row = tid_with("token-row", "data-name", "ci-deploy");
     b.wait_text(&row, "never").await;
-    assert!(b.text(&row).await.contains(&secret[4..12]), "the prefix is shown");
+    assert!(
+        b.text(&row).await.contains(&secret[4..12]),
+        "the prefix is shown"
+    );
     assert!(!b.text(&tid("tokens-page")).await.contains(&secret[12..]));
 
     // A script uses it.
@@ -84,10 +87,15 @@ async fn a_token_made_in_the_spa_works_for_a_script_until_it_is_revoked_there() 
 
     // Revoked in the SPA, with confirmation; the script is refused from then on.
     b.click(&tid("settings-nav-tokens")).await;
-    b.click(&format!("{row} [data-testid=\"token-revoke\"]")).await;
-    b.wait(&tid("token-revoke-dialog")).await;
-    b.click(&format!("{} {}", tid("token-revoke-dialog"), tid("confirm-ok")))
+    b.click(&format!("{row} [data-testid=\"token-revoke\"]"))
         .await;
+    b.wait(&tid("token-revoke-dialog")).await;
+    b.click(&format!(
+        "{} {}",
+        tid("token-revoke-dialog"),
+        tid("confirm-ok")
+    ))
+    .await;
     b.wait_gone(&row).await;
     b.wait(&tid("empty-state")).await;
     let refused = http

@@ -144,7 +144,8 @@ async fn walk(theme: &str, dir: &Path) {
         b.click(&tid("token-secret-done")).await;
         b.wait(&tid("token-create-form")).await;
     }
-    b.wait(&tid_with("token-row", "data-name", "ci-deploy")).await;
+    b.wait(&tid_with("token-row", "data-name", "ci-deploy"))
+        .await;
     shot("access-tokens").await;
 
     b.goto("/settings/all-tokens").await;

@@ -115,7 +115,9 @@ fn CreateTokenForm(#[prop(into)] on_created: Callback<CreatedToken>) -> impl Int
             password: password.get_untracked(),
         };
         if request.name.is_empty() {
-            error.set(Some("Give the token a name, e.g. the job that uses it.".into()));
+            error.set(Some(
+                "Give the token a name, e.g. the job that uses it.".into(),
+            ));
             return;
         }
         if request.scopes.is_empty() {
