@@ -142,6 +142,8 @@ pub async fn bootstrap_registry(
             pull_host: registry.pull_host.as_deref(),
             insecure_tls: false,
             read_only: false,
+            // Only for a new row: an existing one keeps what an admin chose.
+            default_access: "role",
             created_by: None,
         },
     )

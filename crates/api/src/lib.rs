@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
+pub mod permissions;
 pub mod registry;
 pub mod routes;
 pub mod secret;

@@ -98,6 +98,8 @@ pub struct RegistryInfo {
     pub insecure_tls: bool,
     pub has_credentials: bool,
     pub is_default: bool,
+    /// What users without a grant here get: `role` (their role decides) or `none`.
+    pub default_access: crate::permissions::DefaultAccess,
     pub created_at: String,
     pub created_by: Option<String>,
 }
@@ -133,8 +135,11 @@ pub struct CreateRegistryRequest {
     pub insecure_tls: bool,
     #[serde(default)]
     pub read_only: bool,
+    /// `role` (default) or `none` (only grants give access).
+    #[serde(default)]
+    pub default_access: crate::permissions::DefaultAccess,
 }
-redacted_debug!(CreateRegistryRequest { name, url, username, pull_host, insecure_tls, read_only } hide { password });
+redacted_debug!(CreateRegistryRequest { name, url, username, pull_host, insecure_tls, read_only, default_access } hide { password });
 
 /// Partial update. For `username`, `password` and `pull_host` an empty string clears the value.
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -152,8 +157,10 @@ pub struct UpdateRegistryRequest {
     pub insecure_tls: Option<bool>,
     #[serde(default)]
     pub read_only: Option<bool>,
+    #[serde(default)]
+    pub default_access: Option<crate::permissions::DefaultAccess>,
 }
-redacted_debug!(UpdateRegistryRequest { url, username, pull_host, insecure_tls, read_only } hide { password });
+redacted_debug!(UpdateRegistryRequest { url, username, pull_host, insecure_tls, read_only, default_access } hide { password });
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -111,6 +111,9 @@ pub struct UserProfile {
     pub last_login_ip: Option<String>,
     pub must_change_password: bool,
     pub default_registry: Option<String>,
+    /// The caller's repository grants (beyond the role), for showing controls where they work.
+    #[serde(default)]
+    pub grants: Vec<crate::permissions::OwnGrant>,
 }
 
 /// A session: issued only after the second factor.

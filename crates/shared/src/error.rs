@@ -91,6 +91,7 @@ error_codes! {
     WeakPassword = "weak_password", 400, "The password has fewer than 8 characters (not bytes), equals the username or repeats one character.";
     PasswordTooLong = "password_too_long", 400, "The password is longer than bcrypt's 72 bytes (refused at sign-in too, never truncated).";
     CredentialsRequired = "credentials_required", 400, "The registry URL moves to another host or port: give the password again in the same request (the stored one is never sent to a new host).";
+    InvalidPattern = "invalid_pattern", 400, "The grant pattern is not a repository name whose segments may be `*` (one segment) and whose last segment may be `**` (one or more).";
     PasswordUnchanged = "password_unchanged", 400, "The new password equals the current one.";
     InvalidCredentials = "invalid_credentials", 401, "Wrong username or password (the same answer for unknown users).";
     InvalidLoginToken = "invalid_login_token", 401, "The login token of the second step is unknown, expired or used up.";
@@ -106,6 +107,7 @@ error_codes! {
     NotFound = "not_found", 404, "No such endpoint, repository, tag or manifest.";
     UserNotFound = "user_not_found", 404, "There is no user with that name.";
     RegistryNotFound = "registry_not_found", 404, "There is no registry with that name.";
+    GrantNotFound = "grant_not_found", 404, "There is no grant with that id.";
     TokenNotFound = "token_not_found", 404, "There is no access token with that id (of the caller's, for `/api/auth/tokens`).";
     MethodNotAllowed = "method_not_allowed", 405, "The endpoint exists but not with this HTTP method.";
     UserExists = "user_exists", 409, "A user with that name already exists.";
@@ -115,6 +117,7 @@ error_codes! {
     RegistryBootstrapped = "registry_bootstrapped", 409, "The registry comes from `REGISTRY_URL` and would come back at the next start.";
     RegistryReadOnly = "registry_read_only", 409, "The registry is configured read-only in the GUI.";
     DeleteDisabled = "delete_disabled", 409, "The registry refuses deletes (`storage.delete.enabled` is false).";
+    GrantExists = "grant_exists", 409, "The user already has a grant with that pattern on that registry; remove it to change the level.";
     TooManyTokens = "too_many_tokens", 409, "The user already holds 50 live access tokens; revoke one first.";
     TotpNotEnabled = "totp_not_enabled", 409, "Backup codes need two-factor authentication to be set up first.";
     PayloadTooLarge = "payload_too_large", 413, "The request body is larger than 64 KiB.";

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod password_policy;
+pub mod permissions;
 pub mod registry;
 pub mod tokens;
 

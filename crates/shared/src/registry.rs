@@ -75,6 +75,8 @@ pub struct TagSummary {
 pub struct TagPage {
     pub registry: String,
     pub repository: String,
+    /// What the caller may do here: `write` shows delete controls.
+    pub access: crate::permissions::AccessLevel,
     pub total: usize,
     pub page: usize,
     pub per_page: usize,

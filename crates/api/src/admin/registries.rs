@@ -28,6 +28,7 @@ pub fn to_info(row: &RegistryRow, default_name: Option<&str>) -> RegistryInfo {
         insecure_tls: row.insecure_tls,
         has_credentials: row.username.is_some() || row.password_encrypted.is_some(),
         is_default: default_name == Some(row.name.as_str()),
+        default_access: row.default_access(),
         created_at: row.created_at.clone(),
         created_by: row.created_by.clone(),
     }
@@ -139,6 +140,7 @@ pub async fn create(
             pull_host: pull_host.as_deref(),
             insecure_tls: req.insecure_tls,
             read_only: req.read_only,
+            default_access: req.default_access.as_str(),
             created_by: Some(&actor.name),
         },
     )
@@ -208,10 +210,21 @@ pub async fn update(
     if let Some(v) = req.read_only {
         row.read_only = v;
     }
+    let mut detail = None;
+    if let Some(v) = req.default_access {
+        if v != row.default_access() {
+            detail = Some(format!(
+                "default access: {} -> {}",
+                row.default_access,
+                v.as_str()
+            ));
+        }
+        row.default_access = v.as_str().to_string();
+    }
     if !registries::update(pool, &row).await? {
         return Err(registry_not_found(name));
     }
-    record(pool, actor, "registry_updated", name, None).await?;
+    record(pool, actor, "registry_updated", name, detail.as_deref()).await?;
     Ok(to_info(&row, None))
 }
 

@@ -19,7 +19,9 @@ use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
 use crate::error::{AppError, AppResult};
 use crate::storage::challenges::{self, Purpose};
 use crate::storage::users::UserRow;
-use crate::storage::{audit, backup_codes as codes_table, sessions, to_rfc3339, unix_now, users};
+use crate::storage::{
+    audit, backup_codes as codes_table, grants, sessions, to_rfc3339, unix_now, users,
+};
 
 /// How long the step between password and second factor lives.
 pub const LOGIN_TOKEN_TTL_SECS: i64 = 300;
@@ -394,5 +396,16 @@ pub async fn profile(state: &AuthServices<'_>, user: &UserRow) -> AppResult<User
         last_login_ip: user.last_login_ip.clone(),
         must_change_password: user.must_change_password,
         default_registry: user.default_registry.clone(),
+        grants: grants::list(state.pool, Some(user.id), None)
+            .await?
+            .into_iter()
+            .filter_map(|g| {
+                Some(shared::permissions::OwnGrant {
+                    access: shared::permissions::AccessLevel::parse(&g.access)?,
+                    registry: g.registry,
+                    pattern: g.pattern,
+                })
+            })
+            .collect(),
     })
 }

@@ -2,6 +2,8 @@
 //! enforcing the same rules as the API, so an operator can recover without editing SQL.
 //!
 //! Exit codes: 0 success, 1 refused or failed (one line saying why), 2 usage or configuration.
+mod grants;
+mod registries;
 mod tokens;
 
 use std::path::Path;
@@ -13,8 +15,7 @@ use sqlx::SqlitePool;
 
 use crate::admin::{self, Actor};
 use crate::auth::password::PasswordHasher;
-use crate::config::{Command, ConfigError, DatabaseArgs, RegistryCommand, UserCommand};
-use crate::crypto::SecretCipher;
+use crate::config::{Command, ConfigError, DatabaseArgs, UserCommand};
 use crate::db_lock::DatabaseLock;
 use crate::error::AppError;
 
@@ -101,7 +102,8 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
         Command::Serve(_) => Err(CliError::Usage("serve is not a CLI command".into())),
         Command::User(cmd) => user(cmd).await,
-        Command::Registry(cmd) => registry(cmd).await,
+        Command::Registry(cmd) => registries::run(cmd).await,
+        Command::Grant(cmd) => grants::run(cmd).await,
         Command::Token(cmd) => tokens::run(cmd).await,
         Command::Backup { file, db } => backup(&db, &file).await,
         Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
@@ -225,92 +227,6 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
             let pool = open(&db).await?;
             admin::users::unlock(&pool, &actor, &name).await?;
             println!("unlocked {}", name.to_ascii_lowercase());
-        }
-    }
-    Ok(())
-}
-
-async fn registry(cmd: RegistryCommand) -> Result<(), CliError> {
-    let actor = Actor::cli();
-    match cmd {
-        RegistryCommand::List { json, db } => {
-            let pool = open(&db).await?;
-            let registries = admin::registries::list(&pool, None).await?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&shared::admin::RegistryList { registries })
-                        .unwrap_or_default()
-                );
-            } else {
-                println!("{:<20} {:<40} {:<30} FLAGS", "NAME", "URL", "PULL HOST");
-                for r in registries {
-                    let mut flags = Vec::new();
-                    if r.is_default {
-                        flags.push("default");
-                    }
-                    if r.read_only {
-                        flags.push("read-only");
-                    }
-                    if r.has_credentials {
-                        flags.push("credentials");
-                    }
-                    if r.insecure_tls {
-                        flags.push("insecure-tls");
-                    }
-                    println!(
-                        "{:<20} {:<40} {:<30} {}",
-                        r.name,
-                        r.url,
-                        r.pull_host,
-                        flags.join(",")
-                    );
-                }
-            }
-        }
-        RegistryCommand::Add {
-            name,
-            url,
-            username,
-            password,
-            pull_host,
-            read_only,
-            insecure_tls,
-            db,
-        } => {
-            let settings = db.settings()?;
-            let pool = crate::db::connect(&settings.path).await?;
-            let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&settings))
-                .await
-                .map_err(|e| CliError::Refused(e.to_string()))??;
-            let mut client_settings = crate::config::ServeArgs::default()
-                .settings()?
-                .registry_client;
-            client_settings.allowed_hosts = crate::config::parse_allowed_hosts(
-                std::env::var("REGISTRY_ALLOWED_HOSTS").ok().as_deref(),
-            );
-            let info = admin::registries::create(
-                &pool,
-                &cipher,
-                &client_settings,
-                &actor,
-                &shared::admin::CreateRegistryRequest {
-                    name,
-                    url,
-                    username,
-                    password,
-                    pull_host,
-                    insecure_tls,
-                    read_only,
-                },
-            )
-            .await?;
-            println!("added registry {} ({})", info.name, info.url);
-        }
-        RegistryCommand::Remove { name, db } => {
-            let pool = open(&db).await?;
-            admin::registries::delete(&pool, &actor, &name).await?;
-            println!("removed registry {name}");
         }
     }
     Ok(())

@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage configured registries directly in the database.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Manage repository grants directly in the database (effective on the next request).
+    #[command(subcommand)]
+    Grant(GrantCommand),
     /// Manage access tokens directly in the database (a running server sees changes at once).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -135,6 +138,38 @@ pub enum UserCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// List grants (everyone's, or one user's).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        registry: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Give USER read or write access to the repositories of REGISTRY matching PATTERN.
+    Add {
+        user: String,
+        registry: String,
+        /// e.g. `team-a/**`, `team-a/*`, `*/app`, `team-a/app`.
+        pattern: String,
+        /// `read` or `write`.
+        access: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Remove a grant by id.
+    Remove {
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an access token for USER and print its secret (once).
     Create {
@@ -201,6 +236,23 @@ pub enum RegistryCommand {
         read_only: bool,
         #[arg(long)]
         insecure_tls: bool,
+        /// `role` (the role decides, the default) or `none` (only grants give access).
+        #[arg(long, default_value = "role")]
+        default_access: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Change a registry's pull host, read-only flag or default access.
+    Update {
+        name: String,
+        #[arg(long)]
+        pull_host: Option<String>,
+        /// `true` or `false`.
+        #[arg(long)]
+        read_only: Option<String>,
+        /// `role` or `none`.
+        #[arg(long)]
+        default_access: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
     },

@@ -8,8 +8,8 @@ mod commands;
 mod settings;
 
 pub use commands::{
-    token_max_days, Cli, Command, DatabaseArgs, RegistryCommand, ServeArgs, ThrottleArgs,
-    TokenCommand, UserCommand,
+    token_max_days, Cli, Command, DatabaseArgs, GrantCommand, RegistryCommand, ServeArgs,
+    ThrottleArgs, TokenCommand, UserCommand,
 };
 pub use settings::{
     database_path, parse_allowed_hosts, parse_registry_url, BootstrapRegistry, DatabaseSettings,

@@ -39,7 +39,7 @@ impl RepositoryName {
     }
 }
 
-fn is_path_component(c: &str) -> bool {
+pub(super) fn is_path_component(c: &str) -> bool {
     let b = c.as_bytes();
     if b.is_empty() || !is_alnum(b[0]) || !is_alnum(b[b.len() - 1]) {
         return false;

@@ -11,6 +11,7 @@ pub mod challenge;
 pub mod client;
 pub mod delete;
 pub mod manifest;
+pub mod not_found;
 pub mod ssrf;
 pub mod summary;
 
@@ -44,11 +45,13 @@ pub struct RegistryPool {
 /// A registry resolved for one request: its current settings and its client.
 #[derive(Debug, Clone)]
 pub struct RegistryHandle {
+    pub id: i64,
     pub name: String,
     pub url: String,
     pub pull_host: Option<String>,
     pub read_only: bool,
     pub bootstrapped: bool,
+    pub default_access: shared::permissions::DefaultAccess,
     pub client: Arc<RegistryClient>,
 }
 
@@ -180,11 +183,13 @@ impl RegistryPool {
     /// A handle for `row` (its current settings and its client).
     pub fn handle(&self, row: &RegistryRow, cipher: &SecretCipher) -> AppResult<RegistryHandle> {
         Ok(RegistryHandle {
+            id: row.id,
             name: row.name.clone(),
             url: row.url.clone(),
             pull_host: row.pull_host.clone().filter(|h| !h.trim().is_empty()),
             read_only: row.read_only,
             bootstrapped: row.bootstrapped,
+            default_access: row.default_access(),
             client: self.client_for(row, cipher)?,
         })
     }

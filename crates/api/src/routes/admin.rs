@@ -298,7 +298,25 @@ async fn user_activity(
     responses((status = 200, description = "All registries.", body = RegistryList)),
 )]
 async fn list_registries(state: web::Data<AppState>, auth: AuthUser) -> AppResult<HttpResponse> {
-    let registries = registries::list(&state.pool, auth.user.default_registry.as_deref()).await?;
+    let visible = crate::permissions::visible_registries(&state.pool, &auth).await?;
+    // The one a request without `?registry=` gets (`permissions::for_request`).
+    let default = auth
+        .user
+        .default_registry
+        .as_deref()
+        .filter(|d| visible.iter().any(|r| r.name == *d))
+        .or_else(|| {
+            visible
+                .iter()
+                .find(|r| r.bootstrapped)
+                .map(|r| r.name.as_str())
+        })
+        .or_else(|| visible.first().map(|r| r.name.as_str()))
+        .map(str::to_string);
+    let registries = visible
+        .iter()
+        .map(|r| registries::to_info(r, default.as_deref()))
+        .collect();
     Ok(HttpResponse::Ok().json(RegistryList { registries }))
 }
 

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::auth::{account, sign_in};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::storage::{registries, users};
+use crate::storage::users;
 
 super::routes! {
     post "/auth/login" => login [public],
@@ -172,7 +172,8 @@ async fn update_me(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     if let Some(name) = registry {
-        if registries::find(&state.pool, name).await?.is_none() {
+        // One the caller cannot see does not exist for them.
+        if !crate::permissions::sees_registry(&state.pool, &auth, name).await? {
             return Err(AppError::not_found(
                 ErrorCode::RegistryNotFound,
                 format!("there is no registry named {name:?}"),

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod extract;
+pub mod grants;
 pub mod openapi;
 pub mod ops;
 pub mod registry;
@@ -95,6 +96,7 @@ fn route_table() -> &'static [(Route, String)] {
             tokens::ROUTES,
             registry::ROUTES,
             admin::ROUTES,
+            grants::ROUTES,
             docs::ROUTES,
         ]
         .into_iter()
@@ -303,6 +305,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .configure(tokens::config)
             .configure(registry::config)
             .configure(admin::config)
+            .configure(grants::config)
             .configure(docs::config)
             .default_service(web::to(api_not_found)),
     );

@@ -109,6 +109,20 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
         ],
     ),
     ("revoke_token", &[ErrorCode::TokenNotFound]),
+    (
+        "list_grants",
+        &[ErrorCode::UserNotFound, ErrorCode::RegistryNotFound],
+    ),
+    (
+        "create_grant",
+        &[
+            ErrorCode::InvalidPattern,
+            ErrorCode::UserNotFound,
+            ErrorCode::RegistryNotFound,
+            ErrorCode::GrantExists,
+        ],
+    ),
+    ("delete_grant", &[ErrorCode::GrantNotFound]),
     ("admin_list_tokens", &[ErrorCode::UserNotFound]),
     ("admin_revoke_token", &[ErrorCode::TokenNotFound]),
     (
@@ -465,6 +479,7 @@ impl Modify for Finish {
         (name = "registries", description = "Browsing and deleting in registries."),
         (name = "admin: users", description = "User administration (administrators only)."),
         (name = "admin: registries", description = "Registry administration (administrators only)."),
+        (name = "admin: permissions", description = "Repository grants beyond the role (administrators only)."),
         (name = "admin: access tokens", description = "Everyone's access tokens (administrators only)."),
         (name = "admin: audit", description = "The audit log (administrators only)."),
         (name = "operations", description = "Liveness, metrics and this document."),
@@ -480,6 +495,7 @@ pub fn document() -> Document {
         routes::tokens::Doc::openapi(),
         routes::registry::Doc::openapi(),
         routes::admin::Doc::openapi(),
+        routes::grants::Doc::openapi(),
         routes::docs::Doc::openapi(),
         routes::ops::Doc::openapi(),
     ] {

@@ -7,6 +7,7 @@
 //! any registry is contacted.
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::error::ErrorCode;
+use shared::permissions::AccessLevel;
 use shared::registry::{
     BulkDeleteRequest, BulkDeleteResponse, CatalogPage, DeleteResponse, HealthResponse,
     ManifestDetails, TagPage,
@@ -15,8 +16,9 @@ use shared::registry::{
 use super::JsonBody;
 use crate::auth::client_ip::client_ip;
 use crate::auth::AuthUser;
-use crate::domain::{Reference, RepositoryName, Tag};
+use crate::domain::{Access, Reference, RepositoryName, Tag};
 use crate::error::{AppError, AppResult};
+use crate::permissions::{self, hidden};
 use crate::registry::browse::{
     self, CatalogQuery, Paging, RegistryQuery, TagListOptions, TagListQuery,
 };
@@ -28,16 +30,13 @@ use crate::storage::audit;
 /// Most tags one bulk delete may name.
 pub const MAX_BULK_TAGS: usize = 1000;
 
-/// The request's registry: `?registry=`, else the caller's default, else the bootstrapped one.
+/// The request's registry and the caller's access there (`permissions::for_request`).
 async fn resolve(
     state: &AppState,
     auth: &AuthUser,
     requested: Option<&str>,
-) -> AppResult<RegistryHandle> {
-    state
-        .resolver()
-        .for_request(auth.user.default_registry.as_deref(), requested)
-        .await
+) -> AppResult<(RegistryHandle, Access)> {
+    permissions::for_request(&state.resolver(), auth, requested).await
 }
 
 // One catch-all resource serves every `/repositories/...` operation (see the module docs); the
@@ -261,7 +260,7 @@ async fn health(
     auth: AuthUser,
     query: web::Query<RegistryQuery>,
 ) -> AppResult<HttpResponse> {
-    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let (handle, _) = resolve(&state, &auth, query.registry.as_deref()).await?;
     let body = browse::health(&handle).await;
     Ok(if body.reachable {
         HttpResponse::Ok().json(body)
@@ -292,8 +291,8 @@ async fn catalog(
 ) -> AppResult<HttpResponse> {
     let paging = Paging::parse(query.page.as_deref(), query.per_page.as_deref())?;
     let refresh = browse::parse_bool("refresh", query.refresh.as_deref())?;
-    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
-    let page = browse::catalog_page(&handle, query.q.as_deref(), paging, refresh).await?;
+    let (handle, access) = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let page = browse::catalog_page(&handle, &access, query.q.as_deref(), paging, refresh).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -339,8 +338,11 @@ async fn list_tags(
     repo: &RepositoryName,
 ) -> AppResult<HttpResponse> {
     let options = TagListOptions::parse(query)?;
-    let handle = resolve(state, auth, query.registry.as_deref()).await?;
-    let page = browse::tag_page(&handle, repo, &options).await?;
+    let (handle, access) = resolve(state, auth, query.registry.as_deref()).await?;
+    let level = access
+        .level(repo.as_str())
+        .ok_or_else(|| hidden::repository(&handle, repo))?;
+    let page = browse::tag_page(&handle, repo, &options, level).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -362,7 +364,10 @@ async fn get_manifest(
     reference: &Reference,
 ) -> AppResult<HttpResponse> {
     let refresh = browse::parse_bool("refresh", query.refresh.as_deref())?;
-    let handle = resolve(state, auth, query.registry.as_deref()).await?;
+    let (handle, access) = resolve(state, auth, query.registry.as_deref()).await?;
+    if !access.can_read(repo.as_str()) {
+        return Err(hidden::reference(&handle, repo, reference));
+    }
     let details = browse::manifest_details(&handle, repo, reference, refresh).await?;
     Ok(HttpResponse::Ok().json(details))
 }
@@ -385,11 +390,14 @@ async fn repository_delete(
     auth: AuthUser,
     query: web::Query<RegistryQuery>,
 ) -> AppResult<HttpResponse> {
-    auth.require_role(|r| r.can_delete())?;
     let RepositoryRoute::Manifest(repo, reference) = route_of(&req, Operation::Delete)? else {
         return Err(super::no_such_endpoint(&req));
     };
-    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let (handle, access) = resolve(&state, &auth, query.registry.as_deref()).await?;
+    require_write(&handle, &access, &repo, || match &reference {
+        Reference::Tag(_) => hidden::reference(&handle, &repo, &reference),
+        Reference::Digest(_) => hidden::repository(&handle, &repo),
+    })?;
     let (response, deleted) = delete::delete_reference(&handle, &repo, &reference).await?;
     record_deletions(&state, &req, &auth, &handle, &repo, &[deleted]).await;
     Ok(HttpResponse::Ok().json(response))
@@ -414,7 +422,6 @@ async fn repository_post(
     query: web::Query<RegistryQuery>,
     body: JsonBody<BulkDeleteRequest>,
 ) -> AppResult<HttpResponse> {
-    auth.require_role(|r| r.can_delete())?;
     let RepositoryRoute::DeleteTags(repo) = route_of(&req, Operation::Bulk)? else {
         return Err(super::no_such_endpoint(&req));
     };
@@ -430,12 +437,34 @@ async fn repository_post(
         .iter()
         .map(|t| Tag::parse(t))
         .collect::<Result<Vec<Tag>, _>>()?;
-    let handle = resolve(&state, &auth, query.registry.as_deref()).await?;
+    let (handle, access) = resolve(&state, &auth, query.registry.as_deref()).await?;
+    require_write(&handle, &access, &repo, || {
+        hidden::repository(&handle, &repo)
+    })?;
     let outcome = delete::delete_tags(&handle, &repo, &tags).await?;
     record_deletions(&state, &req, &auth, &handle, &repo, &outcome.deleted).await;
     Ok(HttpResponse::Ok().json(BulkDeleteResponse {
         results: outcome.results,
     }))
+}
+
+/// A delete needs `write`. Without even `read`, the answer is the one a repository the registry
+/// does not know would give at this point (`hidden`), after the same read-only check; with
+/// only `read`, 403 `forbidden` and nothing is sent upstream.
+fn require_write(
+    handle: &RegistryHandle,
+    access: &Access,
+    repo: &RepositoryName,
+    hidden: impl FnOnce() -> AppError,
+) -> AppResult<()> {
+    match access.level(repo.as_str()) {
+        Some(AccessLevel::Write) => Ok(()),
+        Some(AccessLevel::Read) => Err(permissions::cannot_write(repo)),
+        None => {
+            handle.ensure_writable()?;
+            Err(hidden())
+        }
+    }
 }
 
 /// One `tag_deleted` event per deleted digest. The delete already happened: a failure to

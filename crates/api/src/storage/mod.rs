@@ -5,6 +5,7 @@ pub mod access_tokens;
 pub mod audit;
 pub mod backup_codes;
 pub mod challenges;
+pub mod grants;
 pub mod registries;
 pub mod sessions;
 pub mod settings;

@@ -15,12 +15,22 @@ pub struct RegistryRow {
     pub insecure_tls: bool,
     pub read_only: bool,
     pub bootstrapped: bool,
+    /// `role` or `none` (`shared::permissions::DefaultAccess`).
+    pub default_access: String,
     pub created_at: String,
     pub created_by: Option<String>,
 }
 
+impl RegistryRow {
+    pub fn default_access(&self) -> shared::permissions::DefaultAccess {
+        // The CHECK constraint allows only the two; `none` is the safe fallback.
+        shared::permissions::DefaultAccess::parse(&self.default_access)
+            .unwrap_or(shared::permissions::DefaultAccess::None)
+    }
+}
+
 const COLUMNS: &str = "id, name, url, username, password_encrypted, pull_host, insecure_tls, \
-    read_only, bootstrapped, created_at, created_by";
+    read_only, bootstrapped, default_access, created_at, created_by";
 
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(pool: &SqlitePool) -> Result<Vec<RegistryRow>, sqlx::Error> {
@@ -58,6 +68,7 @@ pub struct NewRegistry<'a> {
     pub pull_host: Option<&'a str>,
     pub insecure_tls: bool,
     pub read_only: bool,
+    pub default_access: &'a str,
     pub created_by: Option<&'a str>,
 }
 
@@ -66,7 +77,7 @@ pub struct NewRegistry<'a> {
 pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
-         read_only, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         read_only, default_access, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(name) DO NOTHING",
     )
     .bind(r.name)
@@ -76,6 +87,7 @@ pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx:
     .bind(r.pull_host)
     .bind(r.insecure_tls)
     .bind(r.read_only)
+    .bind(r.default_access)
     .bind(now_rfc3339())
     .bind(r.created_by)
     .execute(pool)
@@ -115,7 +127,7 @@ pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Resul
 pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE registries SET url = ?, username = ?, password_encrypted = ?, pull_host = ?,
-         insecure_tls = ?, read_only = ? WHERE id = ?",
+         insecure_tls = ?, read_only = ?, default_access = ? WHERE id = ?",
     )
     .bind(&row.url)
     .bind(&row.username)
@@ -123,6 +135,7 @@ pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::
     .bind(&row.pull_host)
     .bind(row.insecure_tls)
     .bind(row.read_only)
+    .bind(&row.default_access)
     .bind(row.id)
     .execute(pool)
     .await?;

@@ -265,6 +265,7 @@ async fn a_users_default_registry_is_used_when_none_is_named() {
             pull_host: Some("registry.example.com"),
             insecure_tls: false,
             read_only: false,
+            default_access: "role",
             created_by: Some("admin"),
         },
     )

@@ -11,7 +11,7 @@ use super::client::RegistryClient;
 use super::manifest::Manifest;
 use super::summary::{is_fatal, summarize, ImageSummary};
 use super::RegistryHandle;
-use crate::domain::{Digest, Reference, RepositoryName, Tag};
+use crate::domain::{Access, Digest, Reference, RepositoryName, Tag};
 use crate::error::{AppError, AppResult};
 
 mod details;
@@ -37,6 +37,7 @@ pub async fn health(handle: &RegistryHandle) -> HealthResponse {
 /// One page of the whole catalog (walked server-side), filtered by substring.
 pub async fn catalog_page(
     handle: &RegistryHandle,
+    access: &Access,
     q: Option<&str>,
     paging: Paging,
     refresh: bool,
@@ -45,25 +46,26 @@ pub async fn catalog_page(
     let q = q
         .map(|q| q.trim().to_ascii_lowercase())
         .filter(|q| !q.is_empty());
-    let repositories = |names: &mut dyn Iterator<Item = &String>| {
-        names
-            .map(|name| RepositorySummary {
-                name: name.clone(),
-                namespace: name.rsplit_once('/').map(|(ns, _)| ns.to_string()),
-            })
-            .collect::<Vec<_>>()
+    let summary = |name: &String| RepositorySummary {
+        name: name.clone(),
+        namespace: name.rsplit_once('/').map(|(ns, _)| ns.to_string()),
     };
-    let (total, page) = match &q {
-        None => {
+    // Only what the caller can read counts, in `total` and in paging.
+    let (total, page) = match (&q, access.reads_everything()) {
+        (None, true) => {
             let range = paging.range(names.len());
-            (names.len(), repositories(&mut names[range].iter()))
+            (names.len(), names[range].iter().map(summary).collect())
         }
-        Some(q) => {
-            let matching: Vec<&String> = names.iter().filter(|n| n.contains(q.as_str())).collect();
+        _ => {
+            let matching: Vec<&String> = access
+                .readable(&names)
+                .into_iter()
+                .filter(|n| q.as_ref().is_none_or(|q| n.contains(q.as_str())))
+                .collect();
             let range = paging.range(matching.len());
             (
                 matching.len(),
-                repositories(&mut matching[range].iter().copied()),
+                matching[range].iter().map(|n| summary(n)).collect(),
             )
         }
     };
@@ -238,6 +240,7 @@ pub async fn tag_page(
     handle: &RegistryHandle,
     repo: &RepositoryName,
     options: &TagListOptions,
+    access: shared::permissions::AccessLevel,
 ) -> AppResult<TagPage> {
     let client = &handle.client;
     let all = client.tags(repo, options.refresh).await?;
@@ -295,6 +298,7 @@ pub async fn tag_page(
     Ok(TagPage {
         registry: handle.name.clone(),
         repository: repo.to_string(),
+        access,
         total,
         page: options.paging.page,
         per_page: options.paging.per_page,

@@ -37,13 +37,10 @@ impl RegistryClient {
             })
             .await?;
         if response.status == StatusCode::NOT_FOUND {
-            return Err(AppError::not_found(
-                ErrorCode::NotFound,
-                format!(
-                    "{repo}:{} was not found in registry {:?}",
-                    reference.as_str(),
-                    self.name
-                ),
+            return Err(crate::registry::not_found::reference(
+                &self.name,
+                repo,
+                reference.as_str(),
             ));
         }
         if !response.status.is_success() {
@@ -114,9 +111,10 @@ impl RegistryClient {
             })
             .await?;
         if response.status == StatusCode::NOT_FOUND {
-            return Err(AppError::not_found(
-                ErrorCode::NotFound,
-                format!("{repo}:{tag} was not found in registry {:?}", self.name),
+            return Err(crate::registry::not_found::reference(
+                &self.name,
+                repo,
+                tag.as_str(),
             ));
         }
         if !response.status.is_success() {

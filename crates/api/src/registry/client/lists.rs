@@ -222,14 +222,7 @@ impl RegistryClient {
             )
             .await
             .map_err(|e| match e.error_code() {
-                ErrorCode::NotFound => AppError::not_found(
-                    ErrorCode::NotFound,
-                    format!(
-                        "registry {:?} has no repository named {:?}",
-                        self.name,
-                        repo.as_str()
-                    ),
-                ),
+                ErrorCode::NotFound => crate::registry::not_found::repository(&self.name, repo),
                 _ => e,
             })?;
         // A registry is not trusted to send only valid tags; those would fail later anyway.
