@@ -196,6 +196,14 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
         .await;
     let created: Value = res.json().await.unwrap();
     let access_token = created["secret"].as_str().unwrap().to_string();
+    let res = app
+        .post(
+            "/api/admin/grants",
+            Some(&session.token),
+            &serde_json::json!({"user": "admin", "registry": "default", "pattern": "team/**", "access": "read"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
     let backup = app.dir.path().join("backup.db");
     let db = app.db_path.clone();
     let b = backup.clone();
@@ -246,6 +254,95 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
     );
     let token = restored.sign_in_again(&session).await;
     assert_eq!(restored.get("/api/auth/me", &token).await.status(), 200);
+    // Grants come back with the snapshot.
+    let grants: Value = restored
+        .get("/api/admin/grants", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grants["grants"][0]["pattern"], "team/**");
+}
+
+#[tokio::test]
+async fn grants_and_default_access_are_managed_from_the_cli() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/admin/users",
+            Some(&admin.token),
+            &serde_json::json!({"username": "vera", "password": "vera-initial-pw", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let db = app.db_path.clone();
+    let outs = tokio::task::spawn_blocking(move || {
+        vec![
+            cli(
+                &db,
+                &["grant", "add", "vera", "default", "team-a/**", "write"],
+            ),
+            cli(
+                &db,
+                &["grant", "add", "vera", "default", "team-a/**", "read"],
+            ),
+            cli(&db, &["grant", "add", "vera", "default", "team-a/", "read"]),
+            cli(&db, &["grant", "add", "vera", "default", "x", "admin"]),
+            cli(&db, &["grant", "list", "--json"]),
+            cli(
+                &db,
+                &["registry", "update", "default", "--default-access", "none"],
+            ),
+            cli(
+                &db,
+                &["registry", "update", "default", "--default-access", "maybe"],
+            ),
+            cli(&db, &["registry", "list", "--json"]),
+        ]
+    })
+    .await
+    .unwrap();
+    assert_eq!(outs[0].status.code(), Some(0), "{}", stderr(&outs[0]));
+    assert_eq!(outs[1].status.code(), Some(1));
+    assert!(
+        stderr(&outs[1]).contains("grant_exists"),
+        "{}",
+        stderr(&outs[1])
+    );
+    assert_eq!(outs[2].status.code(), Some(1));
+    assert!(stderr(&outs[2]).contains("invalid_pattern"));
+    assert_eq!(
+        outs[3].status.code(),
+        Some(2),
+        "an unknown level is a usage error"
+    );
+    let cli_list: Value = serde_json::from_str(&stdout(&outs[4])).unwrap();
+    let api_list: Value = app
+        .get("/api/admin/grants", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cli_list, api_list, "the CLI prints the API's Grant objects");
+    assert_eq!(outs[5].status.code(), Some(0), "{}", stderr(&outs[5]));
+    assert_eq!(outs[6].status.code(), Some(2));
+    let registries: Value = serde_json::from_str(&stdout(&outs[7])).unwrap();
+    assert_eq!(registries["registries"][0]["default_access"], "none");
+
+    let id = cli_list["grants"][0]["id"].as_i64().unwrap().to_string();
+    let db = app.db_path.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&db, &["grant", "remove", &id]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let api_list: Value = app
+        .get("/api/admin/grants", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api_list["grants"], serde_json::json!([]));
 }
 
 #[tokio::test]

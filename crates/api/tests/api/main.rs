@@ -12,6 +12,7 @@ mod harness;
 mod helpers;
 mod openapi;
 mod ops;
+mod permissions;
 mod registry_browse;
 mod registry_cache;
 mod registry_common;
