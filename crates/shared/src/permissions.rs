@@ -120,3 +120,58 @@ pub struct OwnGrant {
     pub pattern: String,
     pub access: AccessLevel,
 }
+
+/// What the role gives on a registry before grants: administrators `write` everywhere; on a
+/// registry with `default_access: role` editors `write` and viewers `read`; nothing otherwise.
+/// The server and the SPA both ask this.
+pub fn base_level(role: crate::auth::Role, default: DefaultAccess) -> Option<AccessLevel> {
+    use crate::auth::Role;
+    match (role, default) {
+        (Role::Admin, _) => Some(AccessLevel::Write),
+        (_, DefaultAccess::None) => None,
+        (Role::Editor, DefaultAccess::Role) => Some(AccessLevel::Write),
+        (Role::Viewer, DefaultAccess::Role) => Some(AccessLevel::Read),
+    }
+}
+
+/// Whether the (valid) grant pattern matches the repository name: `*` is exactly one segment,
+/// a final `**` one or more. Allocation-free; the server and the SPA both ask this.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    let (body, any_tail) = match pattern.strip_suffix("**") {
+        Some("") => return !name.is_empty(),
+        Some(rest) => match rest.strip_suffix('/') {
+            Some(body) => (body, true),
+            None => return false,
+        },
+        None => (pattern, false),
+    };
+    let mut parts = name.split('/');
+    for segment in body.split('/') {
+        match parts.next() {
+            Some(part) if segment == "*" || segment == part => {}
+            _ => return false,
+        }
+    }
+    parts.next().is_some() == any_tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pattern_matches as m;
+
+    #[test]
+    fn patterns_match_as_documented() {
+        assert!(m("team-a", "team-a") && !m("team-a", "team-a/x"));
+        assert!(
+            m("team-a/*", "team-a/x") && !m("team-a/*", "team-a/x/y") && !m("team-a/*", "team-a")
+        );
+        assert!(
+            m("team-a/**", "team-a/x") && m("team-a/**", "team-a/x/y") && !m("team-a/**", "team-a")
+        );
+        assert!(!m("team-a/**", "team-ab/x"));
+        assert!(m("*/app", "x/app") && !m("*/app", "app") && !m("*/app", "x/y/app"));
+        assert!(m("*", "alpine") && !m("*", "a/b"));
+        assert!(m("**", "alpine") && m("**", "a/b/c"));
+        assert!(m("*/**", "a/b") && !m("*/**", "a"));
+    }
+}

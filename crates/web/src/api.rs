@@ -17,6 +17,7 @@ use shared::auth::{
     VerifyTwoFactorRequest,
 };
 use shared::error::ErrorCode;
+use shared::permissions::{CreateGrantRequest, GrantList, GrantResponse};
 use shared::registry::{
     BulkDeleteRequest, BulkDeleteResponse, CatalogPage, DeleteResponse, HealthResponse,
     ManifestDetails, TagPage,
@@ -439,6 +440,20 @@ pub async fn all_tokens(user: &str) -> ApiResult<AdminTokenList> {
 
 pub async fn admin_revoke_token(id: i64) -> ApiResult<()> {
     send_no_content("DELETE", &format!("/api/admin/tokens/{id}")).await
+}
+
+// ---- repository grants -------------------------------------------------------------------
+
+pub async fn grants(user: &str) -> ApiResult<GrantList> {
+    get(&format!("/api/admin/grants?user={}", encode(user))).await
+}
+
+pub async fn create_grant(request: &CreateGrantRequest) -> ApiResult<GrantResponse> {
+    post("/api/admin/grants", request).await
+}
+
+pub async fn delete_grant(id: i64) -> ApiResult<()> {
+    send_no_content("DELETE", &format!("/api/admin/grants/{id}")).await
 }
 
 // ---- administration ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use shared::auth::{Role, SessionResponse, UserProfile};
 use shared::error::ErrorCode;
+use shared::permissions::{base_level, pattern_matches, AccessLevel, DefaultAccess};
 
 use crate::api;
 
@@ -60,9 +61,27 @@ pub fn is_admin() -> bool {
     SESSION.with(|s| s.user.with(|u| u.as_ref().is_some_and(|u| u.is_admin)))
 }
 
-/// Editors and admins may delete; viewers only browse.
-pub fn can_delete() -> bool {
-    role().is_some_and(Role::can_delete)
+/// What the signed-in user may do in `repository` of `registry` (whose default access is
+/// `default`): the server's rule (`shared::permissions`), from the role and the grants in the
+/// profile, so delete controls show exactly where deleting works.
+pub fn access(registry: &str, default: DefaultAccess, repository: &str) -> Option<AccessLevel> {
+    SESSION.with(|s| {
+        s.user.with(|u| {
+            let u = u.as_ref()?;
+            let granted = u
+                .grants
+                .iter()
+                .filter(|g| g.registry == registry && pattern_matches(&g.pattern, repository))
+                .map(|g| g.access)
+                .max();
+            base_level(u.role, default).max(granted)
+        })
+    })
+}
+
+/// Whether the user may delete tags in `repository` of `registry`.
+pub fn can_write(registry: &str, default: DefaultAccess, repository: &str) -> bool {
+    access(registry, default, repository) == Some(AccessLevel::Write)
 }
 
 fn storage() -> Option<web_sys::Storage> {

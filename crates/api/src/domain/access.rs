@@ -62,21 +62,8 @@ impl RepositoryPattern {
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        let mut parts = name.split('/');
-        for segment in &self.segments {
-            match (segment, parts.next()) {
-                (_, None) => return false,
-                (Segment::One, Some(_)) => {}
-                (Segment::Literal(l), Some(p)) if l == p => {}
-                (Segment::Literal(_), Some(_)) => return false,
-            }
-        }
-        let rest = parts.next().is_some();
-        if self.any_tail {
-            rest
-        } else {
-            !rest
-        }
+        // One definition of matching, shared with the SPA.
+        shared::permissions::pattern_matches(&self.text, name)
     }
 
     /// The literal segments before the first wildcard, joined (`team-a/x` of `team-a/x/*`), or

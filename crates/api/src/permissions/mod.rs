@@ -17,16 +17,6 @@ use crate::registry::{RegistryHandle, Resolver};
 use crate::storage::grants as table;
 use crate::storage::registries::{self, RegistryRow};
 
-/// What the role gives on a registry with `default`, before grants.
-fn base_level(role: Role, default: DefaultAccess) -> Option<AccessLevel> {
-    match (role, default) {
-        (Role::Admin, _) => Some(AccessLevel::Write),
-        (_, DefaultAccess::None) => None,
-        (Role::Editor, DefaultAccess::Role) => Some(AccessLevel::Write),
-        (Role::Viewer, DefaultAccess::Role) => Some(AccessLevel::Read),
-    }
-}
-
 /// The credential's ceiling: a session may do what its user may; an access token at most
 /// what its scopes say (`write` for deletes, `read` otherwise: `admin` is not a repository
 /// right).
@@ -48,7 +38,7 @@ pub async fn access(
     registry_id: i64,
     default: DefaultAccess,
 ) -> AppResult<Access> {
-    let base = base_level(auth.role(), default);
+    let base = shared::permissions::base_level(auth.role(), default);
     let grants = if base == Some(AccessLevel::Write) {
         Vec::new()
     } else {

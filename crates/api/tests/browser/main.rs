@@ -21,6 +21,7 @@ mod access_tokens;
 mod backup_codes;
 mod browsing;
 mod first_sign_in;
+mod permissions;
 mod screenshots;
 mod tags;
 mod theme;

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use shared::admin::{
     CreateRegistryRequest, RegistryInfo, RegistryTestResult, UpdateRegistryRequest,
 };
+use shared::permissions::DefaultAccess;
 
 use crate::api::{self, ApiError};
 use crate::components::dialog::{ConfirmDialog, Dialog};
@@ -165,6 +166,7 @@ fn RegistriesPage() -> impl IntoView {
                                                 <td><code>{r.pull_host.clone()}</code></td>
                                                 <td>
                                                     <span class="badges">
+                                                        {(r.default_access == DefaultAccess::None).then(|| view! { <span class="badge badge-warning" data-testid="registry-access-none" title="Only users with a grant see this registry"><Icon glyph=Glyph::Lock/>"grants only"</span> })}
                                                         {r.read_only.then(|| view! { <span class="badge">"read-only"</span> })}
                                                         {r.insecure_tls.then(|| view! { <span class="badge badge-warning" title="TLS certificates are not verified">"insecure TLS"</span> })}
                                                         {r.has_credentials.then(|| view! { <span class="badge" title="Credentials are stored (write-only)"><Icon glyph=Glyph::Key/>"credentials"</span> })}
@@ -265,6 +267,12 @@ fn RegistryDialog(
     let password = RwSignal::new(String::new());
     let read_only = RwSignal::new(existing.as_ref().is_some_and(|r| r.read_only));
     let insecure_tls = RwSignal::new(existing.as_ref().is_some_and(|r| r.insecure_tls));
+    let default_access = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|r| r.default_access)
+            .unwrap_or_default(),
+    );
     let pending = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
 
@@ -302,6 +310,7 @@ fn RegistryDialog(
                         pull_host: (pull != original_pull_host).then_some(pull),
                         insecure_tls: Some(insecure_tls.get_untracked()),
                         read_only: Some(read_only.get_untracked()),
+                        default_access: Some(default_access.get_untracked()),
                     },
                 )
                 .await
@@ -314,6 +323,7 @@ fn RegistryDialog(
                     pull_host: (!pull.is_empty()).then_some(pull),
                     insecure_tls: insecure_tls.get_untracked(),
                     read_only: read_only.get_untracked(),
+                    default_access: default_access.get_untracked(),
                 })
                 .await
             };
@@ -386,6 +396,15 @@ fn RegistryDialog(
                         <small class="muted">"Leave empty for anonymous access. Sent only to this registry and the token service it names."</small>
                     </Show>
                 </fieldset>
+                <label class="field">
+                    <span>"Default access"</span>
+                    <select id="registry-default-access" data-testid="registry-default-access"
+                        on:change=move |ev| default_access.set(DefaultAccess::parse(&event_target_value(&ev)).unwrap_or_default())>
+                        <option value="role" selected=move || default_access.get() == DefaultAccess::Role>"By role — viewers browse, editors also delete"</option>
+                        <option value="none" selected=move || default_access.get() == DefaultAccess::None>"None — only users with a grant see it (administrators always do)"</option>
+                    </select>
+                    <small class="muted">"Grants (Users → Grants) add access to namespaces on top of this."</small>
+                </label>
                 <label class="checkbox">
                     <input type="checkbox" id="registry-read-only" data-testid="registry-read-only" bind:checked=read_only/>
                     <span>"Read-only " <span class="muted">"— nobody can delete tags through registry-gui"</span></span>

@@ -4,7 +4,8 @@
 //!
 //! Test ids (= element ids where unique): `users-page`, `add-user`, `users-table`, `user-row`
 //! (`data-username`), `user-role` (select per row), `user-2fa`, `user-status`, `user-lock`,
-//! `user-unlock`, `user-reset-2fa`, `user-delete`; `add-user-dialog` with `new-user-username`,
+//! `user-unlock`, `user-grants` (opens `grants-dialog`, see `user_grants.rs`), `user-reset-2fa`,
+//! `user-delete`; `add-user-dialog` with `new-user-username`,
 //! `new-user-role`, `new-user-password`, `add-user-submit`, `add-user-error`, then
 //! `add-user-result` with `generated-password` (read-only input), `copy-generated-password`,
 //! `add-user-done`; confirmations `delete-user-dialog`, `reset-2fa-dialog`, `lock-user-dialog`
@@ -20,6 +21,7 @@ use crate::components::dialog::{ConfirmDialog, Dialog};
 use crate::components::feedback::{EmptyState, ErrorPanel, RelativeTime, SkeletonRows};
 use crate::components::icons::{Glyph, Icon};
 use crate::components::toast;
+use crate::pages::user_grants::GrantsDialog;
 use crate::session;
 
 /// An action waiting for confirmation.
@@ -96,6 +98,7 @@ fn UsersPage() -> impl IntoView {
         Signal::derive(move || users.get());
     let adding = RwSignal::new(false);
     let pending: RwSignal<Option<Pending>> = RwSignal::new(None);
+    let granting: RwSignal<Option<String>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let me = session::user().map(|u| u.username).unwrap_or_default();
 
@@ -265,6 +268,13 @@ fn UsersPage() -> impl IntoView {
                                                             {
                                                                 let name = name.clone();
                                                                 view! {
+                                                                    <button class="icon-btn" type="button" data-testid="user-grants" title="Repository grants" aria-label=format!("Repository grants of {name}")
+                                                                        on:click={
+                                                                            let name = name.clone();
+                                                                            move |_| granting.set(Some(name.clone()))
+                                                                        }>
+                                                                        <Icon glyph=Glyph::Lock/>
+                                                                    </button>
                                                                     <button class="icon-btn" type="button" data-testid="user-reset-2fa" title="Reset two-factor authentication" aria-label=format!("Reset two-factor authentication of {name}")
                                                                         on:click=move |_| pending.set(Some(Pending::ResetTwoFactor(name.clone())))>
                                                                         <Icon glyph=Glyph::Shield/>
@@ -328,6 +338,9 @@ fn UsersPage() -> impl IntoView {
                         <p>{text}</p>
                     </ConfirmDialog>
                 }
+            })}
+            {move || granting.get().map(|username| view! {
+                <GrantsDialog username=username on_close=Callback::new(move |()| granting.set(None))/>
             })}
             {move || adding.get().then(|| view! {
                 <AddUserDialog on_close=Callback::new(move |()| adding.set(false)) on_created=Callback::new(move |()| users.refetch())/>

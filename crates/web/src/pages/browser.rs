@@ -29,6 +29,7 @@ use crate::navigation::go;
 use crate::pages::repository::RepositoryView;
 use crate::pages::tag_details::TagDetails;
 use crate::registries::use_registries;
+use crate::session;
 
 const REPOS_PER_PAGE: usize = 100;
 
@@ -85,17 +86,18 @@ pub fn Browser() -> impl IntoView {
                         <section class="content">
                             {move || {
                                 let name = registry.get();
-                                let read_only = info
-                                    .get_untracked()
-                                    .and_then(|r| r.ok().flatten())
-                                    .is_some_and(|r| r.read_only);
+                                let current = info.get_untracked().and_then(|r| r.ok().flatten());
+                                let read_only = current.as_ref().is_some_and(|r| r.read_only);
+                                let default_access = current.map(|r| r.default_access).unwrap_or_default();
                                 match target.get() {
                                     BrowserTarget::Overview => view! { <RegistryOverview registry=name health=health/> }.into_any(),
                                     BrowserTarget::Repository(repo) => {
-                                        view! { <RepositoryView registry=name repository=repo read_only=read_only/> }.into_any()
+                                        let may_delete = !read_only && session::can_write(&name, default_access, &repo);
+                                        view! { <RepositoryView registry=name repository=repo read_only=read_only may_delete=may_delete/> }.into_any()
                                     }
                                     BrowserTarget::Tag(repo, tag) => {
-                                        view! { <TagDetails registry=name repository=repo tag=tag read_only=read_only/> }.into_any()
+                                        let may_delete = !read_only && session::can_write(&name, default_access, &repo);
+                                        view! { <TagDetails registry=name repository=repo tag=tag may_delete=may_delete/> }.into_any()
                                     }
                                 }
                             }}
@@ -601,7 +603,15 @@ fn RegistryOverview(
                                     <div>
                                         <dt>"Access"</dt>
                                         <dd>
-                                            {if r.read_only { "Read-only: deleting is disabled" } else { "Read and delete" }}
+                                            {if r.read_only {
+                                                "Read-only: deleting is disabled"
+                                            } else if session::is_admin() || (r.default_access == shared::permissions::DefaultAccess::Role && session::role().is_some_and(|role| role.can_delete())) {
+                                                "Read and delete"
+                                            } else if r.default_access == shared::permissions::DefaultAccess::None {
+                                                "Only the repositories granted to you"
+                                            } else {
+                                                "Read; delete where granted"
+                                            }}
                                         </dd>
                                     </div>
                                 </dl>

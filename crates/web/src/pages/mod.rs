@@ -10,3 +10,4 @@ pub mod repository;
 pub mod settings;
 pub mod sign_in;
 pub mod tag_details;
+pub mod user_grants;

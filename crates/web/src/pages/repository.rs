@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use shared::permissions::AccessLevel;
 use shared::registry::{TagPage, TagSummary};
 
 use crate::api::{self, ApiError, TagParams};
@@ -24,7 +25,6 @@ use crate::components::icons::{Glyph, Icon};
 use crate::components::pagination::Pagination;
 use crate::format;
 use crate::links;
-use crate::session;
 
 /// Breadcrumbs for `registry / team / app`, each part a link where it leads somewhere.
 #[component]
@@ -77,8 +77,16 @@ fn platform_badges(tag: &TagSummary) -> impl IntoView {
 }
 
 #[component]
-pub fn RepositoryView(registry: String, repository: String, read_only: bool) -> impl IntoView {
-    let may_delete = move || session::can_delete() && !read_only;
+pub fn RepositoryView(
+    registry: String,
+    repository: String,
+    read_only: bool,
+    may_delete: bool,
+) -> impl IntoView {
+    // A first guess from the role and grants in the profile; the tag list's `access` (the
+    // server's answer for this repository, now) decides, so a grant given a minute ago counts.
+    let writable = RwSignal::new(may_delete);
+    let may_delete = move || !read_only && writable.get();
     let sort = RwSignal::new("created".to_string());
     let order = RwSignal::new("desc".to_string());
     let filter = RwSignal::new(String::new());
@@ -123,8 +131,9 @@ pub fn RepositoryView(registry: String, repository: String, read_only: bool) -> 
                 })
                 .await;
                 // Fresh data replaces the rows hidden after a delete.
-                if result.is_ok() {
+                if let Ok(page) = &result {
                     removed.set(BTreeSet::new());
+                    writable.set(page.access == AccessLevel::Write);
                 }
                 result
             }

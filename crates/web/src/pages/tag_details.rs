@@ -24,7 +24,6 @@ use crate::format;
 use crate::links;
 use crate::navigation::go;
 use crate::pages::repository::Breadcrumbs;
-use crate::session;
 
 /// What one platform tab shows; for a single-platform image, the manifest's own content.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +100,7 @@ pub fn TagDetails(
     registry: String,
     repository: String,
     tag: String,
-    read_only: bool,
+    may_delete: bool,
 ) -> impl IntoView {
     let force_refresh = StoredValue::new(false);
     let nonce = RwSignal::new(0u32);
@@ -116,7 +115,7 @@ pub fn TagDetails(
         })
     };
     let deleting = RwSignal::new(false);
-    let may_delete = move || session::can_delete() && !read_only;
+    let may_delete = move || may_delete;
     let back = links::repository(&registry, &repository);
 
     view! {
