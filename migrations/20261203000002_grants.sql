@@ -16,3 +16,5 @@ CREATE TABLE grants (
     UNIQUE (user_id, registry_id, pattern)
 );
 CREATE INDEX grants_registry ON grants(registry_id);
+-- Covers the per-request read of one user's grants on one registry (no table lookups).
+CREATE INDEX grants_user_registry ON grants(user_id, registry_id, access, pattern);

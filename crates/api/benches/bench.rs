@@ -8,7 +8,9 @@
 //! manifests and configs straight from the registry with the same concurrency; (f) a complete
 //! sign-in (password at bcrypt cost 12, then a backup code) while 120 bad logins from another
 //! address are in flight, against the same sign-in on an idle server; (g) the warm catalog page
-//! of (c) authenticated with an access token against the same page with the session.
+//! of (c) authenticated with an access token against the same page with the session; (h) that
+//! page for a viewer whose access is 50 grants on a `default_access: none` registry, against the
+//! admin's.
 //!
 //! Loopback only; every loop is bounded in time and count.
 #![allow(dead_code)]
@@ -334,6 +336,63 @@ async fn run() -> anyhow::Result<()> {
     bench.get(&all_tags).await?;
     let (all_rate, all_p50, all_p99) = bench.load(&all_tags).await?;
 
+    // (h) a viewer whose only access is 50 grants on a `default_access: none` registry, against
+    // the admin on the same page, alternating, best of two rounds each.
+    let res = app
+        .patch(
+            "/api/admin/registries/default",
+            &admin.token,
+            &serde_json::json!({"default_access": "none"}),
+        )
+        .await;
+    anyhow::ensure!(res.status() == 200, "default access: {}", res.status());
+    let viewer = app
+        .user_with_role(&admin.token, "restricted", "viewer")
+        .await;
+    let mut patterns: Vec<String> = (0..49).map(|i| format!("bulk/r{:05}", i * 200)).collect();
+    patterns.push("bench/**".into());
+    for pattern in &patterns {
+        let res = app
+            .post(
+                "/api/admin/grants",
+                Some(&admin.token),
+                &serde_json::json!({"user": "restricted", "registry": "default", "pattern": pattern, "access": "read"}),
+            )
+            .await;
+        anyhow::ensure!(res.status() == 201, "grant {pattern}: {}", res.status());
+    }
+    let restricted = Arc::new(Bench {
+        http: bench.http.clone(),
+        base: bench.base.clone(),
+        token: viewer.token.clone(),
+    });
+    let (_, body) = restricted.get(catalog).await?;
+    anyhow::ensure!(body > 0, "empty catalog page");
+    let visible: shared::registry::CatalogPage = serde_json::from_slice(
+        &bench
+            .http
+            .get(format!("{}{catalog}", bench.base))
+            .bearer_auth(&viewer.token)
+            .send()
+            .await?
+            .bytes()
+            .await?,
+    )?;
+    anyhow::ensure!(
+        visible.total == 50,
+        "the viewer sees {} repositories",
+        visible.total
+    );
+    let (mut admin_rate, mut granted_rate) = (0f64, 0f64);
+    let mut granted_p99 = Duration::ZERO;
+    for _ in 0..2 {
+        admin_rate = admin_rate.max(bench.load(catalog).await?.0);
+        let (rate, _, p99) = restricted.load(catalog).await?;
+        if rate > granted_rate {
+            (granted_rate, granted_p99) = (rate, p99);
+        }
+    }
+
     // (d)
     let rss = rss_kib("VmRSS:");
     let peak = rss_kib("VmHWM:");
@@ -402,6 +461,13 @@ async fn run() -> anyhow::Result<()> {
         ms(token_p99),
         token_ratio * 100.0,
         verdict(token_ratio >= 0.9)
+    );
+    let granted_ratio = granted_rate / admin_rate;
+    println!(
+        "| (h) warm catalog page for a viewer with 50 grants on a `default_access: none` registry (sees 50 of {REPOSITORIES}), {LOAD_CLIENTS} clients (best of 2 rounds each) | {granted_rate:.0} req/s, p99 {} vs admin {admin_rate:.0} req/s: {:.0} % | >= 80 % of admin | {} |",
+        ms(granted_p99),
+        granted_ratio * 100.0,
+        verdict(granted_ratio >= 0.8)
     );
     let (idle, flooded, refused) = sign_in_under_flood().await?;
     println!(

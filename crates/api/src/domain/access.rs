@@ -7,26 +7,24 @@ use shared::permissions::AccessLevel;
 use super::oci_names::is_path_component;
 use super::{InvalidValue, RepositoryName};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(String),
-    /// `*`: exactly one segment.
-    One,
-}
-
 /// A grant pattern: a repository name whose segments may be `*` (exactly one segment) and
 /// whose last segment may be `**` (one or more segments).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepositoryPattern {
     text: String,
-    /// The segments before a final `**`.
-    segments: Vec<Segment>,
-    /// Ends in `**`.
-    any_tail: bool,
+    /// Bytes of `text` before the first wildcard segment, without its `/`: the literal prefix
+    /// every matching name starts with.
+    prefix_len: usize,
+    exact: bool,
 }
 
 impl RepositoryPattern {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        Self::parse_owned(raw.to_string())
+    }
+
+    /// [`Self::parse`] keeping the string it is given (no copy: grants are parsed per request).
+    pub fn parse_owned(raw: String) -> Result<Self, InvalidValue> {
         let invalid = || {
             InvalidValue::new(
                 ErrorCode::InvalidPattern,
@@ -39,21 +37,27 @@ impl RepositoryPattern {
         if raw.is_empty() || raw.len() > RepositoryName::MAX_LEN {
             return Err(invalid());
         }
-        let parts: Vec<&str> = raw.split('/').collect();
-        let mut segments = Vec::with_capacity(parts.len());
-        let mut any_tail = false;
-        for (i, part) in parts.iter().enumerate() {
-            match *part {
-                "**" if i == parts.len() - 1 => any_tail = true,
-                "*" => segments.push(Segment::One),
-                p if is_path_component(p) => segments.push(Segment::Literal(p.to_string())),
+        let count = raw.split('/').count();
+        let raw_len = raw.len();
+        let mut prefix_len: Option<usize> = None;
+        let mut offset = 0;
+        for (i, part) in raw.split('/').enumerate() {
+            match part {
+                "**" if i == count - 1 => {}
+                "*" => {}
+                p if is_path_component(p) => {
+                    offset += p.len() + 1;
+                    continue;
+                }
                 _ => return Err(invalid()),
             }
+            prefix_len.get_or_insert(offset.saturating_sub(1));
+            offset += part.len() + 1;
         }
         Ok(Self {
-            text: raw.to_string(),
-            segments,
-            any_tail,
+            prefix_len: prefix_len.unwrap_or(raw_len),
+            exact: prefix_len.is_none(),
+            text: raw,
         })
     }
 
@@ -66,27 +70,15 @@ impl RepositoryPattern {
         shared::permissions::pattern_matches(&self.text, name)
     }
 
-    /// The literal segments before the first wildcard, joined (`team-a/x` of `team-a/x/*`), or
-    /// `None` when the pattern starts with one.
-    fn literal_prefix(&self) -> Option<String> {
-        let literals: Vec<&str> = self
-            .segments
-            .iter()
-            .map_while(|s| match s {
-                Segment::Literal(l) => Some(l.as_str()),
-                Segment::One => None,
-            })
-            .collect();
-        (!literals.is_empty()).then(|| literals.join("/"))
+    /// The literal segments before the first wildcard (`team-a/x` of `team-a/x/*`), or `None`
+    /// when the pattern starts with one.
+    fn literal_prefix(&self) -> Option<&str> {
+        (self.prefix_len > 0).then(|| &self.text[..self.prefix_len])
     }
 
     /// Whether the pattern is a plain repository name (no wildcard).
     fn is_exact(&self) -> bool {
-        !self.any_tail
-            && self
-                .segments
-                .iter()
-                .all(|s| matches!(s, Segment::Literal(_)))
+        self.exact
     }
 }
 
@@ -143,40 +135,33 @@ impl Access {
     }
 
     /// The readable names of a sorted, deduplicated catalog, in order. Patterns with a literal
-    /// prefix only look at the names under it (two binary searches), so 50 grants over 10,000
-    /// names cost a few hundred comparisons, not half a million.
+    /// prefix only look at the names that start with it (two binary searches, no allocation), so
+    /// 50 grants over 10,000 names cost a few hundred comparisons, not half a million.
     pub fn readable<'a>(&self, sorted: &'a [String]) -> Vec<&'a String> {
         if self.reads_everything() {
             return sorted.iter().collect();
         }
-        let mut keep = vec![false; sorted.len()];
+        let mut found: Vec<usize> = Vec::new();
         for (pattern, _) in &self.grants {
             let candidates = match pattern.literal_prefix() {
                 None => 0..sorted.len(),
-                Some(prefix) if pattern.is_exact() => {
-                    let at = sorted.partition_point(|n| n.as_str() < prefix.as_str());
-                    at..(at + usize::from(sorted.get(at) == Some(&prefix)))
-                }
                 Some(prefix) => {
-                    // Names under `prefix/` sort together: '/' + 1 is '0'.
-                    let low = format!("{prefix}/");
-                    let high = format!("{prefix}0");
-                    let start = sorted.partition_point(|n| n.as_str() < low.as_str());
-                    let end = sorted.partition_point(|n| n.as_str() < high.as_str());
+                    // Every match starts with the prefix, and those names sort together.
+                    let start = sorted.partition_point(|n| n.as_str() < prefix);
+                    let end = if pattern.is_exact() {
+                        start + usize::from(sorted.get(start).is_some_and(|n| n == prefix))
+                    } else {
+                        sorted.partition_point(|n| n.as_str() < prefix || n.starts_with(prefix))
+                    };
                     start..end.max(start)
                 }
             };
-            for i in candidates {
-                if !keep[i] && pattern.matches(&sorted[i]) {
-                    keep[i] = true;
-                }
-            }
+            found.extend(candidates.filter(|&i| pattern.matches(&sorted[i])));
         }
-        sorted
-            .iter()
-            .zip(keep)
-            .filter_map(|(name, k)| k.then_some(name))
-            .collect()
+        // Index order is name order; several patterns may find one name.
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &sorted[i]).collect()
     }
 }
 
@@ -234,6 +219,17 @@ mod tests {
         for good in ["a", "a/*/b", "*/*", "a.b_c__d--e/**", "*/**"] {
             assert!(RepositoryPattern::parse(good).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn literal_prefixes_stop_at_the_first_wildcard() {
+        assert_eq!(p("team-a/**").literal_prefix(), Some("team-a"));
+        assert_eq!(p("team-a/x/*").literal_prefix(), Some("team-a/x"));
+        assert_eq!(p("team-a/*/y").literal_prefix(), Some("team-a"));
+        assert_eq!(p("team-a/x").literal_prefix(), Some("team-a/x"));
+        assert!(p("team-a/x").is_exact() && !p("team-a/*").is_exact());
+        assert_eq!(p("*/app").literal_prefix(), None);
+        assert_eq!(p("**").literal_prefix(), None);
     }
 
     #[test]

@@ -11,11 +11,11 @@ use shared::tokens::TokenScope;
 use sqlx::SqlitePool;
 
 use crate::auth::{AuthUser, Credential};
-use crate::domain::{Access, Reference, RepositoryName, RepositoryPattern};
+use crate::domain::{Access, Reference, RegistryName, RepositoryName, RepositoryPattern};
 use crate::error::{AppError, AppResult};
 use crate::registry::{RegistryHandle, Resolver};
 use crate::storage::grants as table;
-use crate::storage::registries::{self, RegistryRow};
+use crate::storage::registries::{self, Lookup, RegistryRow};
 
 /// The credential's ceiling: a session may do what its user may; an access token at most
 /// what its scopes say (`write` for deletes, `read` otherwise: `admin` is not a repository
@@ -30,31 +30,41 @@ fn cap(credential: &Credential) -> AccessLevel {
     }
 }
 
-/// The caller's access to the repositories of one registry: one indexed read of their grants
-/// there (none at all when the role already gives `write`).
-pub async fn access(
-    pool: &SqlitePool,
-    auth: &AuthUser,
-    registry_id: i64,
-    default: DefaultAccess,
-) -> AppResult<Access> {
+/// The caller's access to the repositories of one registry, from its default access and the
+/// caller's grants there (as `storage` read them).
+fn access_from(auth: &AuthUser, default: DefaultAccess, stored: Vec<(String, String)>) -> Access {
     let base = shared::permissions::base_level(auth.role(), default);
     let grants = if base == Some(AccessLevel::Write) {
+        // Nothing can raise it.
         Vec::new()
     } else {
-        table::patterns(pool, auth.user.id, registry_id)
-            .await?
+        stored
             .into_iter()
             // Stored patterns were checked when added; a row that no longer parses gives nothing.
             .filter_map(|(pattern, level)| {
                 Some((
-                    RepositoryPattern::parse(&pattern).ok()?,
+                    RepositoryPattern::parse_owned(pattern).ok()?,
                     AccessLevel::parse(&level)?,
                 ))
             })
             .collect()
     };
-    Ok(Access::new(base, grants, cap(&auth.credential)))
+    Access::new(base, grants, cap(&auth.credential))
+}
+
+/// The caller's access to the repositories of a registry: one read of the registry with the
+/// caller's grants there.
+pub async fn access(
+    pool: &SqlitePool,
+    auth: &AuthUser,
+    lookup: Lookup<'_>,
+) -> AppResult<Option<(RegistryRow, Access)>> {
+    Ok(registries::find_with_grants(pool, lookup, auth.user.id)
+        .await?
+        .map(|(row, grants)| {
+            let access = access_from(auth, row.default_access(), grants);
+            (row, access)
+        }))
 }
 
 fn registry_not_found(name: &str) -> AppError {
@@ -75,24 +85,42 @@ pub async fn for_request(
     auth: &AuthUser,
     requested: Option<&str>,
 ) -> AppResult<(RegistryHandle, Access)> {
+    let pool = resolver.pool;
     if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty()) {
-        let handle = resolver.by_name(name).await?;
-        let access = access(resolver.pool, auth, handle.id, handle.default_access).await?;
-        if !access.sees_registry() {
+        if !RegistryName::is_valid(name) {
             return Err(registry_not_found(name));
         }
-        return Ok((handle, access));
+        return match access(pool, auth, Lookup::Name(name)).await? {
+            Some((row, access)) if access.sees_registry() => {
+                Ok((resolver.clients.handle(&row, resolver.cipher)?, access))
+            }
+            _ => Err(registry_not_found(name)),
+        };
     }
-    let mut candidates: Vec<RegistryRow> = Vec::new();
+    // The usual case answers after one read: the caller's default or the bootstrapped registry,
+    // when visible. Only then are the others looked at.
+    let mut tried: Vec<i64> = Vec::new();
+    let mut lookups = Vec::new();
     if let Some(name) = auth.user.default_registry.as_deref() {
-        candidates.extend(registries::find(resolver.pool, name).await?);
+        lookups.push(Lookup::Name(name));
     }
-    candidates.extend(registries::find_bootstrapped(resolver.pool).await?);
-    candidates.extend(registries::list(resolver.pool).await?);
-    for row in candidates {
-        let access = access(resolver.pool, auth, row.id, row.default_access()).await?;
-        if access.sees_registry() {
-            return Ok((resolver.clients.handle(&row, resolver.cipher)?, access));
+    lookups.push(Lookup::Bootstrapped);
+    for lookup in lookups {
+        if let Some((row, access)) = access(pool, auth, lookup).await? {
+            if access.sees_registry() {
+                return Ok((resolver.clients.handle(&row, resolver.cipher)?, access));
+            }
+            tried.push(row.id);
+        }
+    }
+    for row in registries::list(pool).await? {
+        if tried.contains(&row.id) {
+            continue;
+        }
+        if let Some((row, access)) = access(pool, auth, Lookup::Name(&row.name)).await? {
+            if access.sees_registry() {
+                return Ok((resolver.clients.handle(&row, resolver.cipher)?, access));
+            }
         }
     }
     Err(AppError::not_found(

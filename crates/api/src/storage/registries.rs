@@ -50,6 +50,58 @@ where
         .await
 }
 
+/// Which registry [`find_with_grants`] looks up.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    Name(&'a str),
+    Bootstrapped,
+}
+
+/// A registry and the (pattern, access) grants of one user there, in one statement: a
+/// request's registry and permissions cost a single read. Patterns hold no whitespace (their
+/// grammar), so they travel newline-separated.
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn find_with_grants(
+    pool: &SqlitePool,
+    lookup: Lookup<'_>,
+    user_id: i64,
+) -> Result<Option<(RegistryRow, Vec<(String, String)>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        row: RegistryRow,
+        grants: Option<String>,
+    }
+    let condition = match lookup {
+        Lookup::Name(_) => "name = ?2",
+        Lookup::Bootstrapped => "bootstrapped = 1 AND ?2 IS NULL",
+    };
+    let found: Option<Joined> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, (SELECT group_concat(g.access || ' ' || g.pattern, char(10))
+           FROM grants g WHERE g.user_id = ?1 AND g.registry_id = registries.id) AS grants
+         FROM registries WHERE {condition} ORDER BY id LIMIT 1"
+    ))
+    .bind(user_id)
+    .bind(match lookup {
+        Lookup::Name(name) => Some(name),
+        Lookup::Bootstrapped => None,
+    })
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.map(|j| {
+        let grants = j
+            .grants
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| {
+                let (access, pattern) = line.split_once(' ')?;
+                Some((pattern.to_string(), access.to_string()))
+            })
+            .collect();
+        (j.row, grants)
+    }))
+}
+
 /// The registry configured through `REGISTRY_URL`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_bootstrapped(pool: &SqlitePool) -> Result<Option<RegistryRow>, sqlx::Error> {
