@@ -117,6 +117,26 @@ async fn walk(theme: &str, dir: &Path) {
     b.wait(&tid_with("user-row", "data-username", "vera")).await;
     shot("users").await;
 
+    // Vera's grants: one namespace with write, and the preview of a pattern being typed.
+    b.click(&format!(
+        "{} {}",
+        tid_with("user-row", "data-username", "vera"),
+        tid("user-grants")
+    ))
+    .await;
+    b.wait(&tid("grants-dialog")).await;
+    b.type_into(&tid("grant-pattern"), "team/**").await;
+    b.select(&tid("grant-access"), "write").await;
+    b.wait(&tid("grant-preview-item")).await;
+    b.click(&tid("grant-add")).await;
+    b.wait(&tid_with("grant-row", "data-pattern", "team/**"))
+        .await;
+    b.type_into(&tid("grant-pattern"), "*/alpine").await;
+    b.wait(&tid_with("grant-preview", "data-count", "1")).await;
+    shot("user-grants").await;
+    b.click(&tid("grants-close")).await;
+    b.wait_gone(&tid("grants-dialog")).await;
+
     b.goto("/settings").await;
     b.wait(&tid("profile-card")).await;
     shot("settings").await;

@@ -273,7 +273,7 @@ fn UsersPage() -> impl IntoView {
                                                                             let name = name.clone();
                                                                             move |_| granting.set(Some(name.clone()))
                                                                         }>
-                                                                        <Icon glyph=Glyph::Lock/>
+                                                                        <Icon glyph=Glyph::Folder/>
                                                                     </button>
                                                                     <button class="icon-btn" type="button" data-testid="user-reset-2fa" title="Reset two-factor authentication" aria-label=format!("Reset two-factor authentication of {name}")
                                                                         on:click=move |_| pending.set(Some(Pending::ResetTwoFactor(name.clone())))>
