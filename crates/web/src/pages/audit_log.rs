@@ -19,7 +19,7 @@ use crate::pages::admin_users::AdminOnly;
 const PAGE_SIZE: u32 = 50;
 
 /// The actions the server records, for the filter.
-const ACTIONS: [(&str, &str); 22] = [
+const ACTIONS: [(&str, &str); 24] = [
     ("login", "Signed in"),
     ("login_failed", "Sign-in failed"),
     ("login_throttled", "Sign-in throttled"),
@@ -42,6 +42,8 @@ const ACTIONS: [(&str, &str); 22] = [
     ("token_created", "Access token created"),
     ("token_revoked", "Access token revoked"),
     ("token_refused", "Access token refused"),
+    ("grant_created", "Grant added"),
+    ("grant_deleted", "Grant removed"),
 ];
 
 fn action_label(action: &str) -> String {
