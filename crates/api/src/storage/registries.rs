@@ -57,6 +57,9 @@ pub enum Lookup<'a> {
     Bootstrapped,
 }
 
+/// The (pattern, access) pairs of one user's grants on one registry.
+pub type GrantPairs = Vec<(String, String)>;
+
 /// A registry and the (pattern, access) grants of one user there, in one statement: a
 /// request's registry and permissions cost a single read. Patterns hold no whitespace (their
 /// grammar), so they travel newline-separated.
@@ -65,7 +68,7 @@ pub async fn find_with_grants(
     pool: &SqlitePool,
     lookup: Lookup<'_>,
     user_id: i64,
-) -> Result<Option<(RegistryRow, Vec<(String, String)>)>, sqlx::Error> {
+) -> Result<Option<(RegistryRow, GrantPairs)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Joined {
         #[sqlx(flatten)]
