@@ -144,6 +144,9 @@ pub async fn bootstrap_registry(
             read_only: false,
             // Only for a new row: an existing one keeps what an admin chose.
             default_access: "role",
+            token_service: None,
+            anonymous_pull: "",
+            events_secret_hash: None,
             created_by: None,
         },
     )
@@ -168,4 +171,38 @@ pub async fn encrypted_sample(pool: &SqlitePool) -> Result<Option<String>, sqlx:
         }
     }
     Ok(None)
+}
+
+const REGISTRY_TOKEN_KEY: &str = "registry_token_key_encrypted";
+
+/// The registry token signing key and certificate: generated at the first start, stored in
+/// the database encrypted under the secret key (so every replica signs with the same key), and
+/// never returned. Concurrent first starts keep whichever pair was stored first.
+pub async fn registry_token_signer(
+    pool: &SqlitePool,
+    cipher: &SecretCipher,
+    issuer: &str,
+    ttl_secs: i64,
+) -> anyhow::Result<crate::registry::signer::TokenSigner> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let stored = match settings::get(pool, REGISTRY_TOKEN_KEY).await? {
+        Some(value) => value,
+        None => {
+            let (key, cert) =
+                tokio::task::spawn_blocking(crate::registry::signer::generate).await??;
+            let fresh = cipher.encrypt(&format!("{}.{}", b64.encode(&key), b64.encode(&cert)))?;
+            settings::get_or_insert(pool, REGISTRY_TOKEN_KEY, &fresh).await?
+        }
+    };
+    let clear = cipher.decrypt(&stored)?;
+    let (key, cert) = clear
+        .split_once('.')
+        .ok_or_else(|| anyhow::anyhow!("the stored registry token key is malformed"))?;
+    crate::registry::signer::TokenSigner::new(
+        &b64.decode(key)?,
+        &b64.decode(cert)?,
+        issuer,
+        ttl_secs,
+    )
 }

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod permissions;
 pub mod registry;
+pub mod registry_login;
 pub mod routes;
 pub mod secret;
 pub mod startup;

@@ -37,6 +37,8 @@ pub struct Metrics {
     upstream: Mutex<BTreeMap<(String, String), Histogram>>,
     upstream_errors: Mutex<BTreeMap<(String, String), u64>>,
     login_failures: Mutex<BTreeMap<String, u64>>,
+    registry_tokens: Mutex<BTreeMap<String, u64>>,
+    registry_events: Mutex<BTreeMap<String, u64>>,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
 }
@@ -77,6 +79,26 @@ impl Metrics {
                 .entry((registry.to_string(), kind.to_string()))
                 .or_default() += 1;
         }
+    }
+
+    /// One answer of the registry token realm (`pull`, `write`, `empty`, `refused`).
+    pub fn registry_token(&self, outcome: &str) {
+        *self
+            .registry_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(outcome.to_string())
+            .or_default() += 1;
+    }
+
+    /// One event of a registry's notifications, by action (`push`, `pull`, `delete`, `mount`).
+    pub fn registry_event(&self, action: &str) {
+        *self
+            .registry_events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(action.to_string())
+            .or_default() += 1;
     }
 
     pub fn login_failure(&self, reason: &str) {
@@ -229,6 +251,25 @@ impl Metrics {
                 "registry_gui_login_failures_total{{reason=\"{}\"}} {n}",
                 escape(reason)
             );
+        }
+        for (name, help, label, map) in [
+            (
+                "registry_gui_registry_tokens_total",
+                "Registry tokens asked of the realm, by outcome.",
+                "outcome",
+                &self.registry_tokens,
+            ),
+            (
+                "registry_gui_registry_events_total",
+                "Registry notification events received, by action.",
+                "action",
+                &self.registry_events,
+            ),
+        ] {
+            header(&mut out, name, "counter", help);
+            for (value, n) in map.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {n}", escape(value));
+            }
         }
         header(
             &mut out,

@@ -57,12 +57,24 @@ impl Application {
                 "pruned audit events past AUDIT_RETENTION_DAYS"
             );
         }
+        storage::registry_events::prune_older_than(&pool, settings.event_retention_days)
+            .await
+            .map_err(anyhow::Error::from)?;
         bootstrap::ensure_first_admin(&pool, &hasher, &settings.admin_password).await?;
         bootstrap::warn_about_default_password(&pool, &hasher).await?;
         bootstrap::bootstrap_registry(&pool, &cipher, &settings.registry).await?;
         let jwt_secret =
             bootstrap::jwt_secret(&pool, &cipher, settings.jwt_secret.as_ref()).await?;
         let jwt = JwtKeys::new(jwt_secret.expose(), settings.jwt_expiry_hours);
+        let signer = Arc::new(
+            bootstrap::registry_token_signer(
+                &pool,
+                &cipher,
+                &settings.token_issuer,
+                settings.registry_token_ttl_secs,
+            )
+            .await?,
+        );
 
         let static_dir = settings.static_dir.clone();
         let assets = tokio::task::spawn_blocking(move || StaticAssets::load(&static_dir))
@@ -80,9 +92,19 @@ impl Application {
         let port = listener.local_addr().map_err(anyhow::Error::from)?.port();
 
         let metrics = Arc::new(Metrics::new());
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{port}"));
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            registries: RegistryPool::new(settings.registry_client.clone(), metrics.clone()),
+            registries: RegistryPool::new(
+                settings.registry_client.clone(),
+                metrics.clone(),
+                Some(signer.clone()),
+            ),
+            signer,
+            public_url,
             settings: Arc::new(settings),
             jwt,
             hasher,
@@ -152,6 +174,7 @@ fn build_server(
             .wrap(from_fn(middleware::time_limit))
             .wrap(from_fn(middleware::observe))
             .configure(routes::ops::config)
+            .configure(routes::registry_login::config)
             .configure(routes::api)
             .default_service(web::to(routes::spa::serve_or_refuse))
     })
@@ -163,8 +186,9 @@ fn build_server(
     Ok(server)
 }
 
-/// Expired login steps, sessions and throttle records, and audit events past
-/// `AUDIT_RETENTION_DAYS`, are deleted at start-up and then hourly.
+/// Expired login steps, sessions and throttle records, audit events past
+/// `AUDIT_RETENTION_DAYS` and registry events past `EVENT_RETENTION_DAYS` are deleted at
+/// start-up and then hourly.
 async fn prune_periodically(state: web::Data<AppState>) {
     // Start-up has pruned already (before listening): the first round is an hour later.
     let hour = Duration::from_secs(3600);
@@ -186,6 +210,11 @@ async fn prune_periodically(state: web::Data<AppState>) {
                     "pruned audit events past AUDIT_RETENTION_DAYS"
                 );
             }
+            storage::registry_events::prune_older_than(
+                &state.pool,
+                state.settings.event_retention_days,
+            )
+            .await?;
             Ok::<_, sqlx::Error>(())
         }
         .await;

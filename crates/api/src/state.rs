@@ -19,6 +19,10 @@ pub struct AppState {
     pub cipher: SecretCipher,
     pub registries: RegistryPool,
     pub metrics: Arc<Metrics>,
+    /// Signs registry tokens (the realm, and our own calls to registries whose login we are).
+    pub signer: Arc<crate::registry::signer::TokenSigner>,
+    /// `PUBLIC_URL`, or `http://localhost:<bound port>`; no trailing slash.
+    pub public_url: String,
 }
 
 impl AppState {

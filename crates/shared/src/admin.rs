@@ -100,6 +100,15 @@ pub struct RegistryInfo {
     pub is_default: bool,
     /// What users without a grant here get: `role` (their role decides) or `none`.
     pub default_access: crate::permissions::DefaultAccess,
+    /// The `service` this registry's `auth.token` names when registry-gui is its login.
+    #[serde(default)]
+    pub token_service: Option<String>,
+    /// Repository patterns anyone may pull through the registry login, without credentials.
+    #[serde(default)]
+    pub anonymous_pull: Vec<String>,
+    /// Whether an events secret is set (the secret itself is write-only).
+    #[serde(default)]
+    pub has_events_secret: bool,
     pub created_at: String,
     pub created_by: Option<String>,
 }
@@ -138,8 +147,17 @@ pub struct CreateRegistryRequest {
     /// `role` (default) or `none` (only grants give access).
     #[serde(default)]
     pub default_access: crate::permissions::DefaultAccess,
+    /// Makes registry-gui this registry's token service for `service` (its `auth.token.service`).
+    #[serde(default)]
+    pub token_service: Option<String>,
+    /// Repository patterns (grant grammar) anyone may pull without credentials.
+    #[serde(default)]
+    pub anonymous_pull: Vec<String>,
+    /// The bearer secret of its notifications; `"generate"` makes one, returned once.
+    #[serde(default)]
+    pub events_secret: Option<String>,
 }
-redacted_debug!(CreateRegistryRequest { name, url, username, pull_host, insecure_tls, read_only, default_access } hide { password });
+redacted_debug!(CreateRegistryRequest { name, url, username, pull_host, insecure_tls, read_only, default_access, token_service, anonymous_pull } hide { password, events_secret });
 
 /// Partial update. For `username`, `password` and `pull_host` an empty string clears the value.
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -159,13 +177,42 @@ pub struct UpdateRegistryRequest {
     pub read_only: Option<bool>,
     #[serde(default)]
     pub default_access: Option<crate::permissions::DefaultAccess>,
+    /// An empty string stops serving tokens for this registry.
+    #[serde(default)]
+    pub token_service: Option<String>,
+    #[serde(default)]
+    pub anonymous_pull: Option<Vec<String>>,
+    /// A new events secret, `"generate"` for a generated one (returned once), `""` to remove it.
+    #[serde(default)]
+    pub events_secret: Option<String>,
 }
-redacted_debug!(UpdateRegistryRequest { url, username, pull_host, insecure_tls, read_only, default_access } hide { password });
+redacted_debug!(UpdateRegistryRequest { url, username, pull_host, insecure_tls, read_only, default_access, token_service, anonymous_pull } hide { password, events_secret });
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryResponse {
     pub registry: RegistryInfo,
+    /// A generated events secret, in this response only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_secret: Option<String>,
+}
+
+/// `GET /api/admin/registries/{name}/token-auth`: what the registry's `config.yml` needs to use
+/// registry-gui as its login and to report pushes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenAuthConfig {
+    pub service: String,
+    pub issuer: String,
+    /// `{PUBLIC_URL}/auth/token`.
+    pub realm: String,
+    /// The token signing certificate, for `auth.token.rootcertbundle`.
+    pub certificate_pem: String,
+    /// `{PUBLIC_URL}/api/registries/{name}/events`.
+    pub events_url: String,
+    /// A `config.yml` fragment (`auth.token` and `notifications`); the events secret appears as
+    /// a placeholder, never itself.
+    pub config_snippet: String,
 }
 
 /// The result of `POST /api/admin/registries/{name}/test`.

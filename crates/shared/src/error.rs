@@ -91,12 +91,16 @@ error_codes! {
     WeakPassword = "weak_password", 400, "The password has fewer than 8 characters (not bytes), equals the username or repeats one character.";
     PasswordTooLong = "password_too_long", 400, "The password is longer than bcrypt's 72 bytes (refused at sign-in too, never truncated).";
     CredentialsRequired = "credentials_required", 400, "The registry URL moves to another host or port: give the password again in the same request (the stored one is never sent to a new host).";
+    UnsupportedGrantType = "unsupported_grant_type", 400, "The token endpoint's OAuth2 form has a `grant_type` other than `password`.";
+    UnknownService = "unknown_service", 400, "The token request names no `service`, or one no registry has as its `token_service`.";
+    InvalidScope = "invalid_scope", 400, "A `scope` of the token request is not `type:name:actions`.";
     InvalidPattern = "invalid_pattern", 400, "The grant pattern is not a repository name whose segments may be `*` (one segment) and whose last segment may be `**` (one or more).";
     PasswordUnchanged = "password_unchanged", 400, "The new password equals the current one.";
     InvalidCredentials = "invalid_credentials", 401, "Wrong username or password (the same answer for unknown users).";
     InvalidLoginToken = "invalid_login_token", 401, "The login token of the second step is unknown, expired or used up.";
     InvalidCode = "invalid_code", 401, "The TOTP or backup code is wrong.";
     CodeReused = "code_reused", 401, "The TOTP code was already used; wait for the next one.";
+    TokenRequired = "token_required", 401, "The registry login takes an access token as the password, not the account password (accounts use two-factor authentication).";
     InvalidToken = "invalid_token", 401, "No session or access token, or the session is expired, revoked or malformed, or the access token unknown or revoked.";
     TokenExpired = "token_expired", 401, "The access token has passed its `expires_at`.";
     Forbidden = "forbidden", 403, "The caller's role does not allow this action.";
@@ -119,6 +123,7 @@ error_codes! {
     DeleteDisabled = "delete_disabled", 409, "The registry refuses deletes (`storage.delete.enabled` is false).";
     GrantExists = "grant_exists", 409, "The user already has a grant with that pattern on that registry; remove it to change the level.";
     TooManyTokens = "too_many_tokens", 409, "The user already holds 50 live access tokens; revoke one first.";
+    TokenServiceNotSet = "token_service_not_set", 409, "The registry has no `token_service`: registry-gui is not its login.";
     TotpNotEnabled = "totp_not_enabled", 409, "Backup codes need two-factor authentication to be set up first.";
     PayloadTooLarge = "payload_too_large", 413, "The request body is larger than 64 KiB.";
     UnsupportedMediaType = "unsupported_media_type", 415, "The request body must be sent as `Content-Type: application/json`.";

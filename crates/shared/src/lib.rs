@@ -9,6 +9,7 @@ pub mod error;
 pub mod password_policy;
 pub mod permissions;
 pub mod registry;
+pub mod registry_auth;
 pub mod tokens;
 
 pub use error::ErrorBody;

@@ -68,6 +68,13 @@ pub struct TagSummary {
     /// Set when the details of this tag could not be read (e.g. a child missing on a mirror).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When this tag was pushed with its current digest, from the registry's push events
+    /// (RFC 3339; `null` when no event was received). With `details=true`.
+    #[serde(default)]
+    pub pushed_at: Option<String>,
+    /// Who pushed it (the registry login's user), from the same event.
+    #[serde(default)]
+    pub pushed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,6 +175,12 @@ pub struct PullCommands {
 pub struct ManifestDetails {
     pub registry: String,
     pub repository: String,
+    /// When this tag was pushed with this digest, from the registry's push events (RFC 3339).
+    #[serde(default)]
+    pub pushed_at: Option<String>,
+    /// Who pushed it, from the same event.
+    #[serde(default)]
+    pub pushed_by: Option<String>,
     /// The tag asked for, or `null` when asked by digest.
     #[serde(default)]
     pub tag: Option<String>,

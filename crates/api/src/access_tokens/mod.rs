@@ -32,8 +32,36 @@ pub struct Spec<'a> {
     pub expires_in_days: i64,
 }
 
-/// The checked name and canonical scope list of `spec` for an owner with `role`.
-fn validate(spec: Spec<'_>, role: Role, max_days: i64) -> AppResult<(String, Vec<TokenScope>)> {
+/// What decides the scopes an owner may hold: the role, and for `write` also whether a viewer
+/// holds a `write` grant somewhere (then their `write` token deletes where the grants allow).
+#[derive(Debug, Clone, Copy)]
+pub struct Standing {
+    pub role: Role,
+    pub write_grant: bool,
+}
+
+impl Standing {
+    fn may_hold(self, scope: TokenScope) -> bool {
+        scope.allowed_for(self.role) || (scope == TokenScope::Write && self.write_grant)
+    }
+}
+
+/// The owner's standing, reading their grants only when it can matter (a viewer, `write`).
+pub async fn standing(pool: &SqlitePool, owner: &UserRow, asks_write: bool) -> AppResult<Standing> {
+    let role = owner.role();
+    let write_grant = asks_write
+        && !TokenScope::Write.allowed_for(role)
+        && crate::storage::grants::has_write(pool, owner.id).await?;
+    Ok(Standing { role, write_grant })
+}
+
+/// The checked name and canonical scope list of `spec` for an owner of `standing`.
+fn validate(
+    spec: Spec<'_>,
+    standing: Standing,
+    max_days: i64,
+) -> AppResult<(String, Vec<TokenScope>)> {
+    let role = standing.role;
     let length = spec.name.chars().count();
     if !(1..=64).contains(&length)
         || spec.name.chars().any(char::is_control)
@@ -57,7 +85,7 @@ fn validate(spec: Spec<'_>, role: Role, max_days: i64) -> AppResult<(String, Vec
         ));
     }
     let scopes = canonical(spec.scopes);
-    if let Some(above) = scopes.iter().find(|s| !s.allowed_for(role)) {
+    if let Some(above) = scopes.iter().find(|s| !standing.may_hold(**s)) {
         return Err(AppError::forbidden(
             ErrorCode::Forbidden,
             format!("the {role} role cannot hold the {above} scope"),
@@ -78,12 +106,12 @@ fn parse_scopes(stored: &str) -> Vec<TokenScope> {
     stored.split(',').filter_map(TokenScope::parse).collect()
 }
 
-/// The scopes of a stored token that its owner's role allows now: a demoted owner's tokens
-/// lose what the new role cannot hold on the very next request, without being rewritten.
-pub fn effective_scopes(stored: &str, role: Role) -> Vec<TokenScope> {
+/// The scopes of a stored token that its owner may hold now: a demoted owner's tokens lose
+/// what the new role cannot hold on the very next request, without being rewritten.
+pub fn effective_scopes(stored: &str, standing: Standing) -> Vec<TokenScope> {
     parse_scopes(stored)
         .into_iter()
-        .filter(|s| s.allowed_for(role))
+        .filter(|s| standing.may_hold(*s))
         .collect()
 }
 
@@ -153,7 +181,8 @@ pub async fn issue(
     spec: Spec<'_>,
     max_days: i64,
 ) -> AppResult<CreatedToken> {
-    let (name, scopes) = validate(spec, owner.role(), max_days)?;
+    let asks_write = spec.scopes.contains(&TokenScope::Write);
+    let (name, scopes) = validate(spec, standing(pool, owner, asks_write).await?, max_days)?;
     let (secret, prefix) = secret::generate();
     let stored_scopes = scopes
         .iter()
@@ -218,7 +247,12 @@ pub async fn create(
         scopes: &req.scopes,
         expires_in_days: req.expires_in_days,
     };
-    validate(spec, auth.role(), state.token_max_days)?;
+    let asks_write = req.scopes.contains(&TokenScope::Write);
+    validate(
+        spec,
+        standing(state.pool, &auth.user, asks_write).await?,
+        state.token_max_days,
+    )?;
     confirm_password(state, auth, &req.password, client).await?;
     let actor = Actor {
         user_id: Some(auth.user.id),
@@ -380,6 +414,13 @@ pub async fn refused_by_scope(
 mod tests {
     use super::*;
 
+    fn of(role: Role) -> Standing {
+        Standing {
+            role,
+            write_grant: false,
+        }
+    }
+
     fn spec<'a>(name: &'a str, scopes: &'a [TokenScope], days: i64) -> Spec<'a> {
         Spec {
             name,
@@ -391,7 +432,7 @@ mod tests {
     #[test]
     fn names_scopes_and_expiry_are_checked() {
         use TokenScope::*;
-        let ok = validate(spec("ci", &[Write, Read, Read], 30), Role::Editor, 365).unwrap();
+        let ok = validate(spec("ci", &[Write, Read, Read], 30), of(Role::Editor), 365).unwrap();
         assert_eq!(ok, ("ci".to_string(), vec![Read, Write]));
         for (name, scopes, days) in [
             ("", &[Read][..], 30),
@@ -402,14 +443,14 @@ mod tests {
             ("ci", &[Read][..], 0),
             ("ci", &[Read][..], 366),
         ] {
-            let err = validate(spec(name, scopes, days), Role::Admin, 365).unwrap_err();
+            let err = validate(spec(name, scopes, days), of(Role::Admin), 365).unwrap_err();
             assert_eq!(
                 err.error_code(),
                 ErrorCode::InvalidRequest,
                 "{name:?} {days}"
             );
         }
-        assert!(validate(spec(&"é".repeat(64), &[Read], 1), Role::Viewer, 365).is_ok());
+        assert!(validate(spec(&"é".repeat(64), &[Read], 1), of(Role::Viewer), 365).is_ok());
     }
 
     #[test]
@@ -420,26 +461,35 @@ mod tests {
             (&[Admin][..], Role::Editor),
             (&[Read, Admin][..], Role::Viewer),
         ] {
-            let err = validate(spec("t", scopes, 1), role, 365).unwrap_err();
+            let err = validate(spec("t", scopes, 1), of(role), 365).unwrap_err();
             assert_eq!(err.error_code(), ErrorCode::Forbidden);
         }
-        assert!(validate(spec("t", &[Read, Write, Admin], 1), Role::Admin, 365).is_ok());
+        assert!(validate(spec("t", &[Read, Write, Admin], 1), of(Role::Admin), 365).is_ok());
     }
 
     #[test]
     fn a_demoted_owner_keeps_only_what_the_new_role_allows() {
         use TokenScope::*;
         assert_eq!(
-            effective_scopes("read,write,admin", Role::Admin),
+            effective_scopes("read,write,admin", of(Role::Admin)),
             vec![Read, Write, Admin]
         );
         assert_eq!(
-            effective_scopes("read,write,admin", Role::Editor),
+            effective_scopes("read,write,admin", of(Role::Editor)),
             vec![Read, Write]
         );
-        assert_eq!(effective_scopes("read,write", Role::Viewer), vec![Read]);
+        assert_eq!(effective_scopes("read,write", of(Role::Viewer)), vec![Read]);
+        let granted = Standing {
+            role: Role::Viewer,
+            write_grant: true,
+        };
         assert_eq!(
-            effective_scopes("admin", Role::Editor),
+            effective_scopes("read,write,admin", granted),
+            vec![Read, Write]
+        );
+        assert!(validate(spec("t", &[Write], 1), granted, 365).is_ok());
+        assert_eq!(
+            effective_scopes("admin", of(Role::Editor)),
             Vec::<TokenScope>::new()
         );
     }

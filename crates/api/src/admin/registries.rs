@@ -1,6 +1,6 @@
 //! Registry management. Only admins point the server at a URL, and never at link-local or
 //! metadata addresses (see `registry::check_registry_url`).
-use shared::admin::{CreateRegistryRequest, RegistryInfo, UpdateRegistryRequest};
+use shared::admin::{CreateRegistryRequest, RegistryInfo, RegistryResponse, UpdateRegistryRequest};
 use shared::error::ErrorCode;
 use sqlx::SqlitePool;
 
@@ -29,6 +29,9 @@ pub fn to_info(row: &RegistryRow, default_name: Option<&str>) -> RegistryInfo {
         has_credentials: row.username.is_some() || row.password_encrypted.is_some(),
         is_default: default_name == Some(row.name.as_str()),
         default_access: row.default_access(),
+        token_service: row.token_service.clone(),
+        anonymous_pull: row.anonymous_pull(),
+        has_events_secret: row.events_secret_hash.is_some(),
         created_at: row.created_at.clone(),
         created_by: row.created_by.clone(),
     }
@@ -69,6 +72,61 @@ pub async fn list(pool: &SqlitePool, user_default: Option<&str>) -> AppResult<Ve
         .iter()
         .map(|r| to_info(r, default.as_deref()))
         .collect())
+}
+
+/// A `token_service`: what the registry's `auth.token.service` says; 1 to 255 printable
+/// characters without spaces. `None` (stop serving tokens) for an empty string.
+fn validate_token_service(raw: &str) -> AppResult<Option<String>> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.len() > 255 || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(AppError::bad_request(
+            ErrorCode::InvalidRequest,
+            "token_service must be 1 to 255 printable characters without spaces",
+        ));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// `anonymous_pull` patterns (the grant grammar), stored newline-separated.
+fn validate_anonymous_pull(patterns: &[String]) -> AppResult<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in patterns.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let pattern = crate::domain::RepositoryPattern::parse(p)?;
+        if !out.iter().any(|o| o == pattern.as_str()) {
+            out.push(pattern.as_str().to_string());
+        }
+    }
+    Ok(out.join("\n"))
+}
+
+/// The events secret to store (its hash) and, when generated, to return once.
+fn events_secret(raw: &str) -> AppResult<(Option<String>, Option<String>)> {
+    match raw.trim() {
+        "" => Ok((None, None)),
+        "generate" => {
+            let secret = crate::auth::random_token(32);
+            Ok((Some(crate::auth::sha256_hex(&secret)), Some(secret)))
+        }
+        s if s.len() < 16 => Err(AppError::bad_request(
+            ErrorCode::InvalidRequest,
+            "events_secret must be at least 16 characters, or \"generate\"",
+        )),
+        s => Ok((Some(crate::auth::sha256_hex(s)), None)),
+    }
+}
+
+fn token_service_taken(service: &str) -> AppError {
+    AppError::conflict(
+        ErrorCode::RegistryExists,
+        format!("another registry already has the token_service {service:?}"),
+    )
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 fn validate_pull_host(raw: &str) -> AppResult<Option<String>> {
@@ -123,13 +181,16 @@ pub async fn create(
     settings: &RegistryClientSettings,
     actor: &Actor,
     req: &CreateRegistryRequest,
-) -> AppResult<RegistryInfo> {
+) -> AppResult<RegistryResponse> {
     let name = RegistryName::parse(req.name.trim())?;
     let url = validate_url(&req.url, settings, false)?;
     let pull_host = validate_pull_host(req.pull_host.as_deref().unwrap_or_default())?;
     let password = non_empty(req.password.as_deref())
         .map(|p| cipher.encrypt(p))
         .transpose()?;
+    let token_service = validate_token_service(req.token_service.as_deref().unwrap_or_default())?;
+    let anonymous_pull = validate_anonymous_pull(&req.anonymous_pull)?;
+    let (secret_hash, generated) = events_secret(req.events_secret.as_deref().unwrap_or_default())?;
     let created = registries::insert(
         pool,
         registries::NewRegistry {
@@ -141,10 +202,17 @@ pub async fn create(
             insecure_tls: req.insecure_tls,
             read_only: req.read_only,
             default_access: req.default_access.as_str(),
+            token_service: token_service.as_deref(),
+            anonymous_pull: &anonymous_pull,
+            events_secret_hash: secret_hash.as_deref(),
             created_by: Some(&actor.name),
         },
     )
-    .await?;
+    .await
+    .map_err(|e| match &token_service {
+        Some(service) if is_unique_violation(&e) => token_service_taken(service),
+        _ => e.into(),
+    })?;
     if !created {
         return Err(AppError::conflict(
             ErrorCode::RegistryExists,
@@ -155,7 +223,10 @@ pub async fn create(
     let row = registries::find(pool, name.as_str())
         .await?
         .ok_or_else(|| registry_not_found(name.as_str()))?;
-    Ok(to_info(&row, None))
+    Ok(RegistryResponse {
+        registry: to_info(&row, None),
+        events_secret: generated,
+    })
 }
 
 pub async fn update(
@@ -165,7 +236,7 @@ pub async fn update(
     actor: &Actor,
     name: &str,
     req: &UpdateRegistryRequest,
-) -> AppResult<RegistryInfo> {
+) -> AppResult<RegistryResponse> {
     let mut row = registries::find(pool, name)
         .await?
         .ok_or_else(|| registry_not_found(name))?;
@@ -210,6 +281,18 @@ pub async fn update(
     if let Some(v) = req.read_only {
         row.read_only = v;
     }
+    if let Some(service) = &req.token_service {
+        row.token_service = validate_token_service(service)?;
+    }
+    if let Some(patterns) = &req.anonymous_pull {
+        row.anonymous_pull = validate_anonymous_pull(patterns)?;
+    }
+    let mut generated = None;
+    if let Some(raw) = &req.events_secret {
+        let (hash, secret) = events_secret(raw)?;
+        row.events_secret_hash = hash;
+        generated = secret;
+    }
     let mut detail = None;
     if let Some(v) = req.default_access {
         if v != row.default_access() {
@@ -221,11 +304,20 @@ pub async fn update(
         }
         row.default_access = v.as_str().to_string();
     }
-    if !registries::update(pool, &row).await? {
+    let updated = registries::update(pool, &row)
+        .await
+        .map_err(|e| match &row.token_service {
+            Some(service) if is_unique_violation(&e) => token_service_taken(service),
+            _ => e.into(),
+        })?;
+    if !updated {
         return Err(registry_not_found(name));
     }
     record(pool, actor, "registry_updated", name, detail.as_deref()).await?;
-    Ok(to_info(&row, None))
+    Ok(RegistryResponse {
+        registry: to_info(&row, None),
+        events_secret: generated,
+    })
 }
 
 pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {

@@ -6,6 +6,16 @@ use crate::admin::{self, Actor};
 use crate::config::RegistryCommand;
 use crate::crypto::SecretCipher;
 
+/// Comma-separated patterns.
+fn patterns(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn parse_default_access(raw: &str) -> Result<DefaultAccess, CliError> {
     DefaultAccess::parse(raw.trim())
         .ok_or_else(|| CliError::Usage(format!("--default-access takes role or none, not {raw:?}")))
@@ -58,6 +68,9 @@ pub(super) async fn run(cmd: RegistryCommand) -> Result<(), CliError> {
             read_only,
             insecure_tls,
             default_access,
+            token_service,
+            anonymous_pull,
+            events_secret,
             db,
         } => {
             let default_access = parse_default_access(&default_access)?;
@@ -86,16 +99,28 @@ pub(super) async fn run(cmd: RegistryCommand) -> Result<(), CliError> {
                     insecure_tls,
                     read_only,
                     default_access,
+                    token_service,
+                    anonymous_pull: patterns(anonymous_pull.as_deref()),
+                    events_secret,
                 },
             )
             .await?;
-            println!("added registry {} ({})", info.name, info.url);
+            println!(
+                "added registry {} ({})",
+                info.registry.name, info.registry.url
+            );
+            if let Some(secret) = info.events_secret {
+                println!("events secret (shown only now): {secret}");
+            }
         }
         RegistryCommand::Update {
             name,
             pull_host,
             read_only,
             default_access,
+            token_service,
+            anonymous_pull,
+            events_secret,
             db,
         } => {
             let read_only = match read_only.as_deref().map(str::trim) {
@@ -130,16 +155,57 @@ pub(super) async fn run(cmd: RegistryCommand) -> Result<(), CliError> {
                     pull_host,
                     read_only,
                     default_access,
+                    token_service,
+                    anonymous_pull: anonymous_pull.as_deref().map(|p| patterns(Some(p))),
+                    events_secret,
                     ..Default::default()
                 },
             )
             .await?;
             println!(
-                "updated registry {} (default access {}, read-only {})",
-                info.name,
-                info.default_access.as_str(),
-                info.read_only
+                "updated registry {} (default access {}, read-only {}, token service {})",
+                info.registry.name,
+                info.registry.default_access.as_str(),
+                info.registry.read_only,
+                info.registry.token_service.as_deref().unwrap_or("none")
             );
+            if let Some(secret) = info.events_secret {
+                println!("events secret (shown only now): {secret}");
+            }
+        }
+        RegistryCommand::AuthConfig {
+            name,
+            certificate,
+            public_url,
+            token_issuer,
+            db,
+        } => {
+            let settings = db.settings()?;
+            let pool = open(&db).await?;
+            let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&settings))
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))??;
+            let row = crate::storage::registries::find(&pool, &name)
+                .await?
+                .ok_or_else(|| CliError::Refused(format!("there is no registry named {name:?}")))?;
+            let issuer = token_issuer
+                .filter(|i| !i.trim().is_empty())
+                .unwrap_or_else(|| "registry-gui".into());
+            let signer = crate::bootstrap::registry_token_signer(&pool, &cipher, &issuer, 300)
+                .await
+                .map_err(|e| CliError::Refused(format!("{e:#}")))?;
+            let public_url = public_url
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "http://localhost:12000".into());
+            let config = crate::registry_login::setup::config(&row, &signer, &public_url)?;
+            if let Some(path) = certificate {
+                std::fs::write(&path, &config.certificate_pem).map_err(|e| {
+                    CliError::Refused(format!("cannot write {}: {e}", path.display()))
+                })?;
+                eprintln!("wrote the signing certificate to {}", path.display());
+            }
+            print!("{}", config.config_snippet);
         }
         RegistryCommand::Remove { name, db } => {
             let pool = open(&db).await?;

@@ -239,6 +239,15 @@ pub enum RegistryCommand {
         /// `role` (the role decides, the default) or `none` (only grants give access).
         #[arg(long, default_value = "role")]
         default_access: String,
+        /// Make registry-gui this registry's login for this `auth.token.service`.
+        #[arg(long)]
+        token_service: Option<String>,
+        /// Comma-separated repository patterns anyone may pull without credentials.
+        #[arg(long)]
+        anonymous_pull: Option<String>,
+        /// The notifications' bearer secret; `generate` prints a generated one once.
+        #[arg(long)]
+        events_secret: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -253,6 +262,28 @@ pub enum RegistryCommand {
         /// `role` or `none`.
         #[arg(long)]
         default_access: Option<String>,
+        /// The `auth.token.service` registry-gui issues tokens for (empty: stop).
+        #[arg(long)]
+        token_service: Option<String>,
+        /// Comma-separated repository patterns anyone may pull (empty: none).
+        #[arg(long)]
+        anonymous_pull: Option<String>,
+        /// A new events secret, `generate` (printed once) or empty to remove it.
+        #[arg(long)]
+        events_secret: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Print the `config.yml` fragment that makes registry-gui this registry's login.
+    AuthConfig {
+        name: String,
+        /// Also write the signing certificate (for `rootcertbundle`) to this file.
+        #[arg(long)]
+        certificate: Option<std::path::PathBuf>,
+        #[arg(long, env = "PUBLIC_URL")]
+        public_url: Option<String>,
+        #[arg(long, env = "TOKEN_ISSUER")]
+        token_issuer: Option<String>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -354,6 +385,19 @@ pub struct ServeArgs {
     /// The longest lifetime of an access token, in days (1 to 3650).
     #[arg(long, env = "TOKEN_MAX_DAYS")]
     pub token_max_days: Option<String>,
+    /// The address clients use to reach this server (the registry token realm is built from
+    /// it); default `http://localhost:<port>`.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// `iss` of registry tokens (the registry's `auth.token.issuer`).
+    #[arg(long, env = "TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
+    /// Lifetime of registry tokens in seconds (30 to 3600).
+    #[arg(long, env = "REGISTRY_TOKEN_TTL_SECS")]
+    pub registry_token_ttl_secs: Option<String>,
+    /// Registry push/delete events older than this many days are deleted.
+    #[arg(long, env = "EVENT_RETENTION_DAYS")]
+    pub event_retention_days: Option<String>,
     /// Comma-separated proxy addresses whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
@@ -492,6 +536,35 @@ impl ServeArgs {
                 1..=36_500,
             )?,
             token_max_days: token_max_days(self.token_max_days.as_deref())?,
+            public_url: match non_empty(self.public_url.clone()) {
+                None => None,
+                Some(raw) => Some(
+                    url::Url::parse(raw.trim().trim_end_matches('/'))
+                        .ok()
+                        .filter(|u| {
+                            matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
+                        })
+                        .map(|u| u.as_str().trim_end_matches('/').to_string())
+                        .ok_or_else(|| {
+                            ConfigError::new("PUBLIC_URL", "not an absolute http(s) URL")
+                        })?,
+                ),
+            },
+            token_issuer: non_empty(self.token_issuer.clone())
+                .map(|i| i.trim().to_string())
+                .unwrap_or_else(|| "registry-gui".to_string()),
+            registry_token_ttl_secs: parse_range(
+                "REGISTRY_TOKEN_TTL_SECS",
+                self.registry_token_ttl_secs.as_deref(),
+                300,
+                30..=3600,
+            )?,
+            event_retention_days: parse_range(
+                "EVENT_RETENTION_DAYS",
+                self.event_retention_days.as_deref(),
+                90,
+                1..=36_500,
+            )?,
             trusted_proxies,
             registry_client: RegistryClientSettings {
                 timeout: Duration::from_secs(parse_range(

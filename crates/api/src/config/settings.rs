@@ -70,6 +70,14 @@ pub struct Settings {
     pub audit_retention_days: i64,
     /// `TOKEN_MAX_DAYS`: the longest lifetime of an access token.
     pub token_max_days: i64,
+    /// `PUBLIC_URL` without a trailing slash; `None`: `http://localhost:<bound port>`.
+    pub public_url: Option<String>,
+    /// `TOKEN_ISSUER`.
+    pub token_issuer: String,
+    /// `REGISTRY_TOKEN_TTL_SECS`.
+    pub registry_token_ttl_secs: i64,
+    /// `EVENT_RETENTION_DAYS`.
+    pub event_retention_days: i64,
     pub trusted_proxies: Vec<IpAddr>,
     pub registry_client: RegistryClientSettings,
     pub log_format: LogFormat,

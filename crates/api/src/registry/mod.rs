@@ -12,6 +12,7 @@ pub mod client;
 pub mod delete;
 pub mod manifest;
 pub mod not_found;
+pub mod signer;
 pub mod ssrf;
 pub mod summary;
 
@@ -38,6 +39,8 @@ use cache::ContentCache;
 pub struct RegistryPool {
     settings: RegistryClientSettings,
     metrics: Arc<Metrics>,
+    /// Signs tokens for registries whose login is registry-gui.
+    signer: Option<Arc<signer::TokenSigner>>,
     content: Arc<ContentCache>,
     clients: RwLock<HashMap<String, Arc<RegistryClient>>>,
 }
@@ -72,7 +75,11 @@ impl RegistryHandle {
 }
 
 impl RegistryPool {
-    pub fn new(settings: RegistryClientSettings, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        settings: RegistryClientSettings,
+        metrics: Arc<Metrics>,
+        signer: Option<Arc<signer::TokenSigner>>,
+    ) -> Self {
         let content = Arc::new(ContentCache::new(
             settings.manifest_cache_bytes,
             metrics.clone(),
@@ -80,6 +87,7 @@ impl RegistryPool {
         Self {
             settings,
             metrics,
+            signer,
             content,
             clients: RwLock::new(HashMap::new()),
         }
@@ -126,6 +134,7 @@ impl RegistryPool {
             username: row.username.clone(),
             password_encrypted: row.password_encrypted.clone(),
             insecure_tls: row.insecure_tls,
+            token_service: row.token_service.clone(),
         };
         if let Some(client) = self
             .clients
@@ -165,6 +174,14 @@ impl RegistryPool {
             base_url,
             credentials,
             insecure_tls: row.insecure_tls,
+            // Registries whose login is registry-gui: sign our own tokens, no realm round trip.
+            local_tokens: match (&row.token_service, &self.signer) {
+                (Some(service), Some(signer)) => Some(client::LocalTokens {
+                    service: service.clone(),
+                    signer: signer.clone(),
+                }),
+                _ => None,
+            },
             fingerprint,
         };
         let client = Arc::new(RegistryClient::new(

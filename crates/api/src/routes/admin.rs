@@ -361,7 +361,7 @@ async fn create_registry(
         &body,
     )
     .await?;
-    Ok(HttpResponse::Created().json(RegistryResponse { registry }))
+    Ok(HttpResponse::Created().json(registry))
 }
 
 /// Changes a registry. Absent fields are kept; for `username`, `password` and `pull_host` an
@@ -394,7 +394,7 @@ async fn update_registry(
     )
     .await?;
     state.registries.forget(&path);
-    Ok(HttpResponse::Ok().json(RegistryResponse { registry }))
+    Ok(HttpResponse::Ok().json(registry))
 }
 
 /// Removes a registry from the GUI (the registry itself is untouched). The registry configured

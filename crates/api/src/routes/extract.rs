@@ -112,7 +112,13 @@ async fn authenticate_access_token(
         }
     };
     admit_user(req, &found.owner)?;
-    let scopes = access_tokens::effective_scopes(&found.token_scopes, found.owner.role());
+    let standing = access_tokens::standing(
+        &state.pool,
+        &found.owner,
+        found.token_scopes.contains("write"),
+    )
+    .await?;
+    let scopes = access_tokens::effective_scopes(&found.token_scopes, standing);
     let pattern = req.match_pattern().unwrap_or_default();
     match super::access_of(req.method().as_str(), &pattern) {
         Access::Public => {}

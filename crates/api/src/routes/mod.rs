@@ -7,6 +7,8 @@ pub mod grants;
 pub mod openapi;
 pub mod ops;
 pub mod registry;
+pub mod registry_events;
+pub mod registry_login;
 pub mod spa;
 pub mod tokens;
 
@@ -97,12 +99,16 @@ fn route_table() -> &'static [(Route, String)] {
             registry::ROUTES,
             admin::ROUTES,
             grants::ROUTES,
+            registry_events::ROUTES,
             docs::ROUTES,
         ]
         .into_iter()
         .flatten()
         .map(|r| (*r, format!("/api{}", r.pattern)));
-        let root = ops::ROUTES.iter().map(|r| (*r, r.pattern.to_string()));
+        let root = [ops::ROUTES, registry_login::ROUTES]
+            .into_iter()
+            .flatten()
+            .map(|r| (*r, r.pattern.to_string()));
         api.chain(root).collect()
     })
 }
@@ -306,6 +312,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             .configure(registry::config)
             .configure(admin::config)
             .configure(grants::config)
+            .configure(registry_events::config)
             .configure(docs::config)
             .default_service(web::to(api_not_found)),
     );

@@ -123,6 +123,41 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
         ],
     ),
     ("delete_grant", &[ErrorCode::GrantNotFound]),
+    (
+        "token_get",
+        &[
+            ErrorCode::UnknownService,
+            ErrorCode::InvalidScope,
+            ErrorCode::TokenRequired,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::TooManyAttempts,
+        ],
+    ),
+    (
+        "token_post",
+        &[
+            ErrorCode::UnsupportedGrantType,
+            ErrorCode::UnknownService,
+            ErrorCode::InvalidScope,
+            ErrorCode::TokenRequired,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::TooManyAttempts,
+            ErrorCode::PayloadTooLarge,
+        ],
+    ),
+    (
+        "receive_events",
+        &[
+            ErrorCode::InvalidToken,
+            ErrorCode::RegistryNotFound,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::InvalidRequest,
+        ],
+    ),
+    (
+        "token_auth",
+        &[ErrorCode::RegistryNotFound, ErrorCode::TokenServiceNotSet],
+    ),
     ("admin_list_tokens", &[ErrorCode::UserNotFound]),
     ("admin_revoke_token", &[ErrorCode::TokenNotFound]),
     (
@@ -413,6 +448,17 @@ impl Modify for Finish {
             ),
         );
         components.add_security_scheme(
+            "eventsSecret",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A registry's events secret (set with `events_secret` on the registry).",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "metricsToken",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -479,6 +525,7 @@ impl Modify for Finish {
         (name = "registries", description = "Browsing and deleting in registries."),
         (name = "admin: users", description = "User administration (administrators only)."),
         (name = "admin: registries", description = "Registry administration (administrators only)."),
+        (name = "registry login", description = "registry-gui as a registry's login: the token realm and the registry's notifications."),
         (name = "admin: permissions", description = "Repository grants beyond the role (administrators only)."),
         (name = "admin: access tokens", description = "Everyone's access tokens (administrators only)."),
         (name = "admin: audit", description = "The audit log (administrators only)."),
@@ -496,6 +543,8 @@ pub fn document() -> Document {
         routes::registry::Doc::openapi(),
         routes::admin::Doc::openapi(),
         routes::grants::Doc::openapi(),
+        routes::registry_login::Doc::openapi(),
+        routes::registry_events::Doc::openapi(),
         routes::docs::Doc::openapi(),
         routes::ops::Doc::openapi(),
     ] {

@@ -24,6 +24,7 @@ use crate::registry::browse::{
 };
 use crate::registry::delete::{self, DeletedDigest};
 use crate::registry::RegistryHandle;
+use crate::registry_login;
 use crate::state::AppState;
 use crate::storage::audit;
 
@@ -342,7 +343,8 @@ async fn list_tags(
     let level = access
         .level(repo.as_str())
         .ok_or_else(|| hidden::repository(&handle, repo))?;
-    let page = browse::tag_page(&handle, repo, &options, level).await?;
+    let mut page = browse::tag_page(&handle, repo, &options, level).await?;
+    registry_login::events::annotate(&state.pool, handle.id, repo.as_str(), &mut page.tags).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -368,7 +370,21 @@ async fn get_manifest(
     if !access.can_read(repo.as_str()) {
         return Err(hidden::reference(&handle, repo, reference));
     }
-    let details = browse::manifest_details(&handle, repo, reference, refresh).await?;
+    let mut details = browse::manifest_details(&handle, repo, reference, refresh).await?;
+    if let Reference::Tag(tag) = reference {
+        if let Some((at, by)) = registry_login::events::pushed(
+            &state.pool,
+            handle.id,
+            repo.as_str(),
+            tag.as_str(),
+            &details.digest,
+        )
+        .await?
+        {
+            details.pushed_at = Some(at);
+            details.pushed_by = by;
+        }
+    }
     Ok(HttpResponse::Ok().json(details))
 }
 

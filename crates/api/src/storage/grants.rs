@@ -103,3 +103,14 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
         .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// Whether the user holds at least one `write` grant (a viewer may then hold `write` tokens).
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn has_write(pool: &SqlitePool, user_id: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM grants WHERE user_id = ? AND access = 'write' LIMIT 1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}

@@ -7,6 +7,7 @@ pub mod backup_codes;
 pub mod challenges;
 pub mod grants;
 pub mod registries;
+pub mod registry_events;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

@@ -17,11 +17,25 @@ pub struct RegistryRow {
     pub bootstrapped: bool,
     /// `role` or `none` (`shared::permissions::DefaultAccess`).
     pub default_access: String,
+    /// The `auth.token.service` registry-gui issues tokens for, if any.
+    pub token_service: Option<String>,
+    /// Newline-separated patterns anyone may pull without credentials.
+    pub anonymous_pull: String,
+    /// SHA-256 (hex) of the notifications' bearer secret.
+    pub events_secret_hash: Option<String>,
     pub created_at: String,
     pub created_by: Option<String>,
 }
 
 impl RegistryRow {
+    pub fn anonymous_pull(&self) -> Vec<String> {
+        self.anonymous_pull
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn default_access(&self) -> shared::permissions::DefaultAccess {
         // The CHECK constraint allows only the two; `none` is the safe fallback.
         shared::permissions::DefaultAccess::parse(&self.default_access)
@@ -30,7 +44,8 @@ impl RegistryRow {
 }
 
 const COLUMNS: &str = "id, name, url, username, password_encrypted, pull_host, insecure_tls, \
-    read_only, bootstrapped, default_access, created_at, created_by";
+    read_only, bootstrapped, default_access, token_service, anonymous_pull, events_secret_hash, \
+    created_at, created_by";
 
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(pool: &SqlitePool) -> Result<Vec<RegistryRow>, sqlx::Error> {
@@ -105,6 +120,20 @@ pub async fn find_with_grants(
     }))
 }
 
+/// The registry whose `token_service` is `service`.
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn find_by_token_service(
+    pool: &SqlitePool,
+    service: &str,
+) -> Result<Option<RegistryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM registries WHERE token_service = ?"
+    ))
+    .bind(service)
+    .fetch_optional(pool)
+    .await
+}
+
 /// The registry configured through `REGISTRY_URL`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_bootstrapped(pool: &SqlitePool) -> Result<Option<RegistryRow>, sqlx::Error> {
@@ -124,6 +153,9 @@ pub struct NewRegistry<'a> {
     pub insecure_tls: bool,
     pub read_only: bool,
     pub default_access: &'a str,
+    pub token_service: Option<&'a str>,
+    pub anonymous_pull: &'a str,
+    pub events_secret_hash: Option<&'a str>,
     pub created_by: Option<&'a str>,
 }
 
@@ -132,7 +164,8 @@ pub struct NewRegistry<'a> {
 pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
-         read_only, default_access, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         read_only, default_access, token_service, anonymous_pull, events_secret_hash, created_at,
+         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(name) DO NOTHING",
     )
     .bind(r.name)
@@ -143,6 +176,9 @@ pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx:
     .bind(r.insecure_tls)
     .bind(r.read_only)
     .bind(r.default_access)
+    .bind(r.token_service)
+    .bind(r.anonymous_pull)
+    .bind(r.events_secret_hash)
     .bind(now_rfc3339())
     .bind(r.created_by)
     .execute(pool)
@@ -182,7 +218,8 @@ pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Resul
 pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE registries SET url = ?, username = ?, password_encrypted = ?, pull_host = ?,
-         insecure_tls = ?, read_only = ?, default_access = ? WHERE id = ?",
+         insecure_tls = ?, read_only = ?, default_access = ?, token_service = ?, anonymous_pull = ?,
+         events_secret_hash = ? WHERE id = ?",
     )
     .bind(&row.url)
     .bind(&row.username)
@@ -191,6 +228,9 @@ pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::
     .bind(row.insecure_tls)
     .bind(row.read_only)
     .bind(&row.default_access)
+    .bind(&row.token_service)
+    .bind(&row.anonymous_pull)
+    .bind(&row.events_secret_hash)
     .bind(row.id)
     .execute(pool)
     .await?;

@@ -19,5 +19,6 @@ mod registry_common;
 mod registry_delete;
 mod registry_fake;
 mod registry_guard;
+mod registry_login;
 mod registry_tokens;
 mod support;

@@ -266,6 +266,9 @@ async fn a_users_default_registry_is_used_when_none_is_named() {
             insecure_tls: false,
             read_only: false,
             default_access: "role",
+            token_service: None,
+            anonymous_pull: "",
+            events_secret_hash: None,
             created_by: Some("admin"),
         },
     )

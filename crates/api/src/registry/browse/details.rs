@@ -172,6 +172,9 @@ pub async fn manifest_details(
     let mut details = ManifestDetails {
         registry: handle.name.clone(),
         repository: repo.to_string(),
+        // From the registry's push events, filled in by the route.
+        pushed_at: None,
+        pushed_by: None,
         tag: match reference {
             Reference::Tag(t) => Some(t.to_string()),
             Reference::Digest(_) => None,

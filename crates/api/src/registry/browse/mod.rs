@@ -93,6 +93,8 @@ fn row(tag: &str, digest: &str, s: &ImageSummary, error: Option<String>) -> Row 
             created: s.created.clone(),
             platforms: s.platforms.clone(),
             error,
+            pushed_at: None,
+            pushed_by: None,
         },
         created_key: s.created_key,
     }
@@ -107,6 +109,8 @@ fn error_row(tag: &str, digest: Option<String>, e: &AppError) -> Row {
             size: None,
             created: None,
             platforms: Vec::new(),
+            pushed_at: None,
+            pushed_by: None,
             error: Some(e.to_string()),
         },
         created_key: None,
@@ -275,6 +279,8 @@ pub async fn tag_page(
                     created: None,
                     platforms: Vec::new(),
                     error: None,
+                    pushed_at: None,
+                    pushed_by: None,
                 })
                 .collect()
         }

@@ -52,6 +52,14 @@ pub struct Fingerprint {
     pub username: Option<String>,
     pub password_encrypted: Option<String>,
     pub insecure_tls: bool,
+    pub token_service: Option<String>,
+}
+
+/// For a registry whose `auth.token` is registry-gui: tokens for `service` are signed here.
+#[derive(Clone)]
+pub(crate) struct LocalTokens {
+    pub service: String,
+    pub signer: Arc<crate::registry::signer::TokenSigner>,
 }
 
 /// The authentication a registry asked for last; used to authenticate up front and save a
@@ -112,6 +120,7 @@ pub(crate) struct ClientSpec {
     pub base_url: Url,
     pub credentials: Option<(String, Secret)>,
     pub insecure_tls: bool,
+    pub local_tokens: Option<LocalTokens>,
     pub fingerprint: Fingerprint,
 }
 
@@ -122,6 +131,7 @@ pub struct RegistryClient {
     base_url: Url,
     http: reqwest::Client,
     credentials: Option<(String, Secret)>,
+    local_tokens: Option<LocalTokens>,
     known_auth: Mutex<KnownAuth>,
     tokens: Mutex<HashMap<String, TokenSlot>>,
     permits: tokio::sync::Semaphore,
@@ -184,6 +194,7 @@ impl RegistryClient {
             base_url,
             credentials,
             insecure_tls,
+            local_tokens,
             fingerprint,
         } = spec;
         let concurrency = settings.concurrency.max(1);
@@ -211,6 +222,7 @@ impl RegistryClient {
             base_url,
             http,
             credentials,
+            local_tokens,
             known_auth: Mutex::new(KnownAuth::Unknown),
             tokens: Mutex::new(HashMap::new()),
             permits: tokio::sync::Semaphore::new(concurrency),

@@ -13,6 +13,26 @@ use super::transport::*;
 use super::*;
 
 impl RegistryClient {
+    /// A token for exactly `scope`, signed here: registry-gui is this registry's login, and
+    /// what it may do was checked before the call (`permissions`).
+    fn local_token(&self, local: &LocalTokens, scope: Option<&str>) -> AppResult<CachedToken> {
+        let access: Vec<_> = scope
+            .unwrap_or_default()
+            .split(' ')
+            .filter_map(crate::registry::signer::parse_scope)
+            .collect();
+        let signed = local
+            .signer
+            .sign("registry-gui", &local.service, &access)
+            .map_err(crate::error::AppError::Internal)?;
+        // Renewed a little before the registry would refuse it.
+        let lifetime = (signed.expires_in - 10).max(1) as u64;
+        Ok(CachedToken {
+            value: signed.token,
+            valid_until: Instant::now() + std::time::Duration::from_secs(lifetime),
+        })
+    }
+
     /// The `Authorization` to send before any challenge, from what the registry asked last.
     pub(super) async fn authorization_for(&self, scope: Option<&str>) -> AppResult<Option<String>> {
         let known = lock(&self.known_auth).clone();
@@ -137,6 +157,13 @@ impl RegistryClient {
         service: Option<&str>,
         scope: Option<&str>,
     ) -> AppResult<CachedToken> {
+        if let Some(local) = self
+            .local_tokens
+            .as_ref()
+            .filter(|l| service == Some(l.service.as_str()))
+        {
+            return self.local_token(local, scope);
+        }
         let mut url = Url::parse(realm)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())

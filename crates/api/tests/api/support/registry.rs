@@ -132,6 +132,57 @@ impl TestRegistry {
             }
         };
 
+        Self::launch(
+            binary,
+            dir,
+            storage,
+            options,
+            credentials,
+            token_server,
+            auth_yaml,
+        )
+        .await
+    }
+
+    /// Starts a registry (deletes enabled, no credentials of its own) with `auth_yaml` appended
+    /// to its configuration: e.g. `auth.token` pointing at the app and `notifications`.
+    pub async fn start_with_yaml(auth_yaml: String) -> Self {
+        let binary =
+            std::env::var(REGISTRY_BIN_ENV).unwrap_or_else(|_| DEFAULT_REGISTRY_BIN.into());
+        let mut temp = tempfile::Builder::new();
+        temp.prefix("registry-gui-test-");
+        let dir = temp
+            .tempdir_in(storage_parent())
+            .or_else(|_| temp.tempdir())
+            .expect("temp dir");
+        let storage = dir.path().join("storage");
+        std::fs::create_dir(&storage).expect("storage dir");
+        Self::launch(
+            binary,
+            dir,
+            storage,
+            RegistryOptions::default(),
+            None,
+            None,
+            auth_yaml,
+        )
+        .await
+    }
+
+    /// The directory of the registry's files (for certificates its configuration names).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    async fn launch(
+        binary: String,
+        dir: TempDir,
+        storage: PathBuf,
+        options: RegistryOptions,
+        credentials: Option<Credentials>,
+        token_server: Option<TokenServer>,
+        auth_yaml: String,
+    ) -> Self {
         let log_path = dir.path().join("registry.log");
         let mut last_failure = String::new();
         for _ in 0..PORT_ATTEMPTS {

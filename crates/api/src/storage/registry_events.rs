@@ -1,0 +1,68 @@
+//! The `registry_events` table: manifest pushes and deletes the registry reported, once per
+//! event id.
+use sqlx::SqlitePool;
+
+pub struct NewEvent<'a> {
+    pub registry_id: i64,
+    pub event_id: &'a str,
+    pub action: &'a str,
+    pub repository: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub addr: Option<&'a str>,
+    pub at: i64,
+}
+
+/// Stores the event; `false` when its id was stored before (a redelivery).
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn insert<'e, E>(executor: E, e: NewEvent<'_>) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let result = sqlx::query(
+        "INSERT INTO registry_events (registry_id, event_id, action, repository, tag, digest, actor,
+         addr, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(e.registry_id)
+    .bind(e.event_id)
+    .bind(e.action)
+    .bind(e.repository)
+    .bind(e.tag)
+    .bind(e.digest)
+    .bind(e.actor)
+    .bind(e.addr)
+    .bind(e.at)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The latest push of each tag of `repository` (tag, digest, actor, unix time).
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn latest_pushes(
+    pool: &SqlitePool,
+    registry_id: i64,
+    repository: &str,
+) -> Result<Vec<(String, String, Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tag, digest, actor, MAX(at) FROM registry_events
+         WHERE registry_id = ? AND repository = ? AND action = 'push'
+           AND tag IS NOT NULL AND digest IS NOT NULL
+         GROUP BY tag, digest",
+    )
+    .bind(registry_id)
+    .bind(repository)
+    .fetch_all(pool)
+    .await
+}
+
+/// Deletes events older than `days` (by their own timestamp).
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn prune_older_than(pool: &SqlitePool, days: i64) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM registry_events WHERE at < ?")
+        .bind(super::unix_now() - days * 86_400)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected())
+}
