@@ -10,7 +10,7 @@
 //! address are in flight, against the same sign-in on an idle server; (g) the warm catalog page
 //! of (c) authenticated with an access token against the same page with the session; (h) that
 //! page for a viewer whose access is 50 grants on a `default_access: none` registry, against the
-//! admin's.
+//! admin's; (i) registry token issuance for `docker push` with an access token.
 //!
 //! Loopback only; every loop is bounded in time and count.
 #![allow(dead_code)]
@@ -469,6 +469,14 @@ async fn run() -> anyhow::Result<()> {
         granted_ratio * 100.0,
         verdict(granted_ratio >= 0.8)
     );
+    let (token_rate, token_p50, token_p99) = registry_token_load().await?;
+    println!(
+        "| (i) registry tokens: Basic user:<access token>, one repository scope, {LOAD_CLIENTS} clients, {} s | {token_rate:.0} tokens/s, p50 {}, p99 {} | >= 2,000 tokens/s, p99 <= 50 ms | {} |",
+        LOAD_DURATION.as_secs(),
+        ms(token_p50),
+        ms(token_p99),
+        verdict(token_rate >= 2000.0 && token_p99 <= Duration::from_millis(50))
+    );
     let (idle, flooded, refused) = sign_in_under_flood().await?;
     println!(
         "| (f) sign-in (password + backup code) with 120 bad logins in flight from another address (worst of {FLOOD_SAMPLES}) | {} ({:.1}x idle {}; {refused} of each flood refused at once, 503 or 429) | < 2 s | {} |",
@@ -482,6 +490,66 @@ async fn run() -> anyhow::Result<()> {
         app.state.registries.content_cache_bytes() as f64 / (1024.0 * 1024.0)
     );
     Ok(())
+}
+
+/// (i): `GET /auth/token` with Basic `user:<access token>` for one repository scope, under
+/// [`LOAD_CLIENTS`] clients: (tokens/s, p50, p99).
+async fn registry_token_load() -> anyhow::Result<(f64, Duration, Duration)> {
+    let app = helpers::spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &serde_json::json!({"name": "login", "url": "http://127.0.0.1:1", "token_service": "bench"}),
+        )
+        .await;
+    anyhow::ensure!(res.status() == 201, "registry: {}", res.status());
+    let editor = app.user_with_role(&admin.token, "pusher", "editor").await;
+    let res = app
+        .post(
+            "/api/auth/tokens",
+            Some(&editor.token),
+            &serde_json::json!({"name": "ci", "scopes": ["write"], "expires_in_days": 1, "password": editor.password}),
+        )
+        .await;
+    let created: serde_json::Value = res.json().await?;
+    let secret = created["secret"].as_str().context("secret")?.to_string();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(LOAD_CLIENTS * 2)
+        .build()?;
+    let url = app.url("/auth/token?service=bench&scope=repository:team/app:pull,push");
+    let issued = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..LOAD_CLIENTS {
+        let (http, url, secret, issued) =
+            (http.clone(), url.clone(), secret.clone(), issued.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while started.elapsed() < LOAD_DURATION
+                && issued.fetch_add(1, Ordering::Relaxed) < LOAD_MAX_REQUESTS
+            {
+                let t = Instant::now();
+                let res = http
+                    .get(&url)
+                    .basic_auth("pusher", Some(&secret))
+                    .send()
+                    .await?;
+                anyhow::ensure!(res.status() == 200, "token: {}", res.status());
+                res.bytes().await?;
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    Ok((rate, percentile(&mut all, 0.5), percentile(&mut all, 0.99)))
 }
 
 const FLOOD_SAMPLES: usize = 3;

@@ -32,7 +32,11 @@ fn cap(credential: &Credential) -> AccessLevel {
 
 /// The caller's access to the repositories of one registry, from its default access and the
 /// caller's grants there (as `storage` read them).
-fn access_from(auth: &AuthUser, default: DefaultAccess, stored: Vec<(String, String)>) -> Access {
+pub fn access_from(
+    auth: &AuthUser,
+    default: DefaultAccess,
+    stored: Vec<(String, String)>,
+) -> Access {
     let base = shared::permissions::base_level(auth.role(), default);
     let grants = if base == Some(AccessLevel::Write) {
         // Nothing can raise it.

@@ -126,16 +126,15 @@ impl Realm<'_> {
             .as_deref()
             .map(str::trim)
             .unwrap_or_default();
-        let row = match service {
-            "" => None,
-            s => registries::find_by_token_service(self.pool(), s).await?,
-        }
-        .ok_or_else(|| {
+        let unknown_service = || {
             AppError::bad_request(
                 ErrorCode::UnknownService,
                 "the token request names no service registry-gui issues tokens for",
             )
-        })?;
+        };
+        if service.is_empty() {
+            return Err(unknown_service());
+        }
         let scopes = request
             .scopes
             .iter()
@@ -153,8 +152,34 @@ impl Realm<'_> {
                 })
             })
             .collect::<AppResult<Vec<AccessEntry>>>()?;
-        let caller = self.authenticate(request, client).await?;
-        let granted = self.grant(&row, &caller, &scopes).await?;
+        let caller = match self.authenticate(request, client).await {
+            Ok(caller) => caller,
+            // An unknown service is said first, whatever the credentials.
+            Err(e) => {
+                return Err(
+                    match registries::find_by_token_service(self.pool(), service).await? {
+                        None => unknown_service(),
+                        Some(_) => e,
+                    },
+                )
+            }
+        };
+        // The registry and the caller's grants there: one read.
+        let user_id = match &caller {
+            Caller::User(user) => user.user.id,
+            Caller::Anonymous => 0,
+        };
+        let (row, grants) =
+            registries::find_with_grants(self.pool(), Lookup::TokenService(service), user_id)
+                .await?
+                .ok_or_else(unknown_service)?;
+        let access = match &caller {
+            Caller::User(user) => {
+                Some(permissions::access_from(user, row.default_access(), grants))
+            }
+            Caller::Anonymous => None,
+        };
+        let granted = grant(&row, &caller, access.as_ref(), &scopes);
         let subject = match &caller {
             Caller::Anonymous => "",
             Caller::User(user) => user.username(),
@@ -234,68 +259,6 @@ impl Realm<'_> {
         Ok(())
     }
 
-    async fn grant(
-        &self,
-        row: &RegistryRow,
-        caller: &Caller,
-        scopes: &[AccessEntry],
-    ) -> AppResult<Vec<AccessEntry>> {
-        let access = match caller {
-            Caller::Anonymous => None,
-            Caller::User(user) => permissions::access(self.pool(), user, Lookup::Name(&row.name))
-                .await?
-                .map(|(_, access)| access),
-        };
-        let mut granted: Vec<AccessEntry> = Vec::new();
-        for scope in scopes {
-            let actions = match scope.kind.as_str() {
-                "repository" if RepositoryName::is_valid(&scope.name) => {
-                    let level = access
-                        .as_ref()
-                        .and_then(|a| a.level(&scope.name))
-                        .max(anonymous_level(row, &scope.name));
-                    allowed_actions(&scope.actions, level)
-                }
-                "registry" if scope.name == "catalog" => match caller {
-                    Caller::User(user)
-                        if user.role() == Role::Admin
-                            && matches!(&user.credential, Credential::Token { scopes, .. } if scopes.contains(&TokenScope::Admin)) =>
-                    {
-                        scope
-                            .actions
-                            .iter()
-                            .filter(|a| a.as_str() == "*")
-                            .cloned()
-                            .collect()
-                    }
-                    _ => Vec::new(),
-                },
-                _ => Vec::new(),
-            };
-            if actions.is_empty() {
-                continue;
-            }
-            match granted
-                .iter_mut()
-                .find(|g| g.kind == scope.kind && g.name == scope.name)
-            {
-                Some(existing) => {
-                    for a in actions {
-                        if !existing.actions.contains(&a) {
-                            existing.actions.push(a);
-                        }
-                    }
-                }
-                None => granted.push(AccessEntry {
-                    kind: scope.kind.clone(),
-                    name: scope.name.clone(),
-                    actions,
-                }),
-            }
-        }
-        Ok(granted)
-    }
-
     /// `registry_token_refused`, at most one event a minute per address with its count.
     async fn audit_refusal(
         &self,
@@ -341,6 +304,63 @@ impl Realm<'_> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What `caller` gets of `scopes` on `row`, given their repository `access` there.
+fn grant(
+    row: &RegistryRow,
+    caller: &Caller,
+    access: Option<&crate::domain::Access>,
+    scopes: &[AccessEntry],
+) -> Vec<AccessEntry> {
+    let mut granted: Vec<AccessEntry> = Vec::new();
+    for scope in scopes {
+        let actions = match scope.kind.as_str() {
+            "repository" if RepositoryName::is_valid(&scope.name) => {
+                let level = access
+                    .as_ref()
+                    .and_then(|a| a.level(&scope.name))
+                    .max(anonymous_level(row, &scope.name));
+                allowed_actions(&scope.actions, level)
+            }
+            "registry" if scope.name == "catalog" => match caller {
+                Caller::User(user)
+                    if user.role() == Role::Admin
+                        && matches!(&user.credential, Credential::Token { scopes, .. } if scopes.contains(&TokenScope::Admin)) =>
+                {
+                    scope
+                        .actions
+                        .iter()
+                        .filter(|a| a.as_str() == "*")
+                        .cloned()
+                        .collect()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        if actions.is_empty() {
+            continue;
+        }
+        match granted
+            .iter_mut()
+            .find(|g| g.kind == scope.kind && g.name == scope.name)
+        {
+            Some(existing) => {
+                for a in actions {
+                    if !existing.actions.contains(&a) {
+                        existing.actions.push(a);
+                    }
+                }
+            }
+            None => granted.push(AccessEntry {
+                kind: scope.kind.clone(),
+                name: scope.name.clone(),
+                actions,
+            }),
+        }
+    }
+    granted
 }
 
 fn describe(entries: &[AccessEntry]) -> String {

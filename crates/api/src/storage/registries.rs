@@ -70,6 +70,8 @@ where
 pub enum Lookup<'a> {
     Name(&'a str),
     Bootstrapped,
+    /// The registry whose `token_service` this is.
+    TokenService(&'a str),
 }
 
 /// The (pattern, access) pairs of one user's grants on one registry.
@@ -93,6 +95,7 @@ pub async fn find_with_grants(
     let condition = match lookup {
         Lookup::Name(_) => "name = ?2",
         Lookup::Bootstrapped => "bootstrapped = 1 AND ?2 IS NULL",
+        Lookup::TokenService(_) => "token_service = ?2",
     };
     let found: Option<Joined> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, (SELECT group_concat(g.access || ' ' || g.pattern, char(10))
@@ -101,7 +104,7 @@ pub async fn find_with_grants(
     ))
     .bind(user_id)
     .bind(match lookup {
-        Lookup::Name(name) => Some(name),
+        Lookup::Name(value) | Lookup::TokenService(value) => Some(value),
         Lookup::Bootstrapped => None,
     })
     .fetch_optional(pool)
