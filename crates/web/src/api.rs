@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::admin::{
     AuditPage, CreateRegistryRequest, CreateUserRequest, CreateUserResponse, RegistryList,
-    RegistryResponse, RegistryTestResult, UpdateRegistryRequest, UpdateUserRequest,
-    UpdateUserResponse, UserList,
+    RegistryResponse, RegistryTestResult, TokenAuthConfig, UpdateRegistryRequest,
+    UpdateUserRequest, UpdateUserResponse, UserList,
 };
 use shared::auth::{
     BackupCodesResponse, ChangePasswordRequest, LoginRequest, LoginResponse,
@@ -487,6 +487,14 @@ pub async fn reset_two_factor(username: &str) -> ApiResult<()> {
 
 pub async fn create_registry(request: &CreateRegistryRequest) -> ApiResult<RegistryResponse> {
     post("/api/admin/registries", request).await
+}
+
+pub async fn token_auth(name: &str) -> ApiResult<TokenAuthConfig> {
+    get(&format!(
+        "/api/admin/registries/{}/token-auth",
+        encode(name)
+    ))
+    .await
 }
 
 pub async fn update_registry(

@@ -68,6 +68,7 @@ pub fn AccessTokens() -> impl IntoView {
                 <div>
                     <h1>"Access tokens"</h1>
                     <p class="muted">"Tokens let scripts, CI jobs and the command line use the API as you, without your second factor, limited to the scopes you choose. Send one as "<code>"Authorization: Bearer rgp_…"</code>"."</p>
+                    <p class="muted" data-testid="docker-login-help">"On registries whose login is registry-gui, a token is also your "<code>"docker login"</code>" password: "<code>{move || format!("docker login <pull host> -u {}", session::user().map(|u| u.username).unwrap_or_default())}</code>", then paste the token. Scope "<strong>"read"</strong>" pulls, "<strong>"write"</strong>" also pushes and deletes where you may."</p>
                 </div>
             </header>
             <div class="token-form-column">

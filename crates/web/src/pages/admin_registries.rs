@@ -17,6 +17,7 @@ use shared::admin::{
 use shared::permissions::DefaultAccess;
 
 use crate::api::{self, ApiError};
+use crate::components::copy_button::CopyButton;
 use crate::components::dialog::{ConfirmDialog, Dialog};
 use crate::components::feedback::{EmptyState, ErrorPanel, SkeletonRows};
 use crate::components::icons::{Glyph, Icon};
@@ -79,6 +80,7 @@ fn test_summary(result: &Result<RegistryTestResult, ApiError>) -> (bool, String)
 #[component]
 fn RegistriesPage() -> impl IntoView {
     let registries = use_registries();
+    let setup: RwSignal<Option<String>> = RwSignal::new(None);
     let editing: RwSignal<Option<Editing>> = RwSignal::new(None);
     let removing: RwSignal<Option<String>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
@@ -187,6 +189,16 @@ fn RegistriesPage() -> impl IntoView {
                                                             }
                                                             "Test"
                                                         </button>
+                                                        {r.token_service.is_some().then(|| {
+                                                            let name = name.clone();
+                                                            view! {
+                                                                <button class="btn btn-sm" type="button" data-testid="registry-login-setup"
+                                                                    on:click=move |_| setup.set(Some(name.clone()))>
+                                                                    <Icon glyph=Glyph::Terminal/>
+                                                                    "Login set-up"
+                                                                </button>
+                                                            }
+                                                        })}
                                                         <button class="icon-btn" type="button" data-testid="registry-edit" title="Edit" aria-label=format!("Edit {name}")
                                                             on:click=move |_| editing.set(Some(Editing(Some(info.clone()))))>
                                                             <Icon glyph=Glyph::Edit/>
@@ -228,6 +240,9 @@ fn RegistriesPage() -> impl IntoView {
                 >
                     <p>"Nobody can browse it through registry-gui any more. The registry itself and its images are not touched."</p>
                 </ConfirmDialog>
+            })}
+            {move || setup.get().map(|name| view! {
+                <LoginSetupDialog name=name on_close=Callback::new(move |()| setup.set(None))/>
             })}
             {move || editing.get().map(|Editing(existing)| view! {
                 <RegistryDialog existing=existing on_close=Callback::new(move |()| editing.set(None)) on_saved=Callback::new(move |()| registries.reload())/>
@@ -273,6 +288,21 @@ fn RegistryDialog(
             .map(|r| r.default_access)
             .unwrap_or_default(),
     );
+    let token_service = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|r| r.token_service.clone())
+            .unwrap_or_default(),
+    );
+    let anonymous_pull = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|r| r.anonymous_pull.join(", "))
+            .unwrap_or_default(),
+    );
+    let had_events_secret = existing.as_ref().is_some_and(|r| r.has_events_secret);
+    let events_mode = RwSignal::new(if had_events_secret { "keep" } else { "none" }.to_string());
+    let generated_secret: RwSignal<Option<String>> = RwSignal::new(None);
     let pending = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
 
@@ -311,6 +341,13 @@ fn RegistryDialog(
                         insecure_tls: Some(insecure_tls.get_untracked()),
                         read_only: Some(read_only.get_untracked()),
                         default_access: Some(default_access.get_untracked()),
+                        token_service: Some(token_service.get_untracked().trim().to_string()),
+                        anonymous_pull: Some(split_patterns(&anonymous_pull.get_untracked())),
+                        events_secret: match events_mode.get_untracked().as_str() {
+                            "generate" => Some("generate".into()),
+                            "none" if had_events_secret => Some(String::new()),
+                            _ => None,
+                        },
                     },
                 )
                 .await
@@ -324,6 +361,11 @@ fn RegistryDialog(
                     insecure_tls: insecure_tls.get_untracked(),
                     read_only: read_only.get_untracked(),
                     default_access: default_access.get_untracked(),
+                    token_service: Some(token_service.get_untracked().trim().to_string())
+                        .filter(|t| !t.is_empty()),
+                    anonymous_pull: split_patterns(&anonymous_pull.get_untracked()),
+                    events_secret: (events_mode.get_untracked() == "generate")
+                        .then(|| "generate".to_string()),
                 })
                 .await
             };
@@ -339,7 +381,11 @@ fn RegistryDialog(
                         )
                     });
                     on_saved.run(());
-                    on_close.run(());
+                    match saved.events_secret {
+                        // Shown once, in the dialog, before it closes.
+                        Some(secret) => generated_secret.set(Some(secret)),
+                        None => on_close.run(()),
+                    }
                 }
                 Err(err) => error.set(Some(err.message)),
             }
@@ -405,6 +451,41 @@ fn RegistryDialog(
                     </select>
                     <small class="muted">"Grants (Users → Grants) add access to namespaces on top of this."</small>
                 </label>
+                <fieldset class="fieldset">
+                    <legend>"Registry login " <span class="muted">"(optional)"</span></legend>
+                    <small class="muted">"Make registry-gui this registry's "<code>"docker login"</code>": its "<code>"auth.token.service"</code>" here, then copy the set-up from Login set-up."</small>
+                    <label class="field">
+                        <span>"Token service"</span>
+                        <input type="text" id="registry-token-service" data-testid="registry-token-service" placeholder="registry.example.com" spellcheck="false" bind:value=token_service/>
+                    </label>
+                    <label class="field">
+                        <span>"Anonymous pull " <span class="muted">"(patterns, comma-separated)"</span></span>
+                        <input type="text" id="registry-anonymous-pull" data-testid="registry-anonymous-pull" placeholder="public/**" spellcheck="false" bind:value=anonymous_pull/>
+                    </label>
+                    <label class="field">
+                        <span>"Events secret " <span class="muted">"(for push and delete notifications)"</span></span>
+                        <select id="registry-events-secret" data-testid="registry-events-secret" prop:value=move || events_mode.get() on:change=move |ev| events_mode.set(event_target_value(&ev))>
+                            {had_events_secret.then(|| view! { <option value="keep">"Keep the stored secret"</option> })}
+                            <option value="generate">{if had_events_secret { "Generate a new one (shown once)" } else { "Generate one (shown once)" }}</option>
+                            <option value="none">{if had_events_secret { "Remove it (refuse deliveries)" } else { "None (refuse deliveries)" }}</option>
+                        </select>
+                    </label>
+                </fieldset>
+                {move || generated_secret.get().map(|secret| {
+                    let text = Signal::stored(secret.clone());
+                    view! {
+                        <div class="callout callout-warning" role="status" data-testid="events-secret-result">
+                            <Icon glyph=Glyph::Key/>
+                            <div>
+                                <p>"The events secret, shown only now: put it in the registry's notifications header."</p>
+                                <span class="input-with-button">
+                                    <input class="code-input" type="text" readonly value=secret data-testid="events-secret"/>
+                                    <CopyButton text=text what="events secret" testid="copy-events-secret".to_string()/>
+                                </span>
+                            </div>
+                        </div>
+                    }
+                })}
                 <label class="checkbox">
                     <input type="checkbox" id="registry-read-only" data-testid="registry-read-only" bind:checked=read_only/>
                     <span>"Read-only " <span class="muted">"— nobody can delete tags through registry-gui"</span></span>
@@ -420,13 +501,74 @@ fn RegistryDialog(
                     </div>
                 })}
                 <footer class="dialog-footer">
-                    <button class="btn" type="button" disabled=move || pending.get() on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button class="btn btn-primary" type="submit" id="registry-save" data-testid="registry-save" disabled=move || pending.get()>
+                    <button class="btn" type="button" disabled=move || pending.get() on:click=move |_| on_close.run(())>
+                        {move || if generated_secret.get().is_some() { "Done" } else { "Cancel" }}
+                    </button>
+                    <button class="btn btn-primary" type="submit" id="registry-save" data-testid="registry-save" disabled=move || pending.get() || generated_secret.get().is_some()>
                         {move || pending.get().then(|| view! { <span class="spinner spinner-inline"></span> })}
                         {if is_edit { "Save" } else { "Add registry" }}
                     </button>
                 </footer>
             </form>
+        </Dialog>
+    }
+}
+
+/// Comma- or space-separated patterns.
+fn split_patterns(raw: &str) -> Vec<String> {
+    raw.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// What the registry's `config.yml` needs to use registry-gui as its login, with copy buttons.
+#[component]
+fn LoginSetupDialog(name: String, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    let config = {
+        let name = name.clone();
+        LocalResource::new(move || {
+            let name = name.clone();
+            async move { api::token_auth(&name).await }
+        })
+    };
+    view! {
+        <Dialog title=format!("Login set-up of {name}") on_close=on_close testid="login-setup-dialog" wide=true>
+            <div class="dialog-body">
+                {move || match config.get() {
+                    None => view! { <SkeletonRows rows=6 testid="login-setup-loading"/> }.into_any(),
+                    Some(Err(err)) => view! { <ErrorPanel error=err/> }.into_any(),
+                    Some(Ok(c)) => {
+                        let snippet = Signal::stored(c.config_snippet.clone());
+                        let pem = Signal::stored(c.certificate_pem.clone());
+                        view! {
+                            <ol class="setup-steps">
+                                <li>
+                                    <p>"Save the signing certificate on the registry's host as "<code>"/etc/docker/registry/registry-gui.pem"</code>":"</p>
+                                    <div class="code-with-copy">
+                                        <pre data-testid="login-setup-certificate">{c.certificate_pem.clone()}</pre>
+                                        <CopyButton text=pem what="certificate" testid="copy-login-certificate".to_string() label="Copy".to_string()/>
+                                    </div>
+                                </li>
+                                <li>
+                                    <p>"Add this to the registry's "<code>"config.yml"</code>" (put the events secret in place of the placeholder) and restart it:"</p>
+                                    <div class="code-with-copy">
+                                        <pre data-testid="login-setup-snippet">{c.config_snippet.clone()}</pre>
+                                        <CopyButton text=snippet what="configuration" testid="copy-login-snippet".to_string() label="Copy".to_string()/>
+                                    </div>
+                                </li>
+                                <li>
+                                    <p>"Users log in with an access token as the password (Settings → Access tokens): "<code>"docker login <pull host> -u <user>"</code>". Realm "<code>{c.realm.clone()}</code>", service "<code>{c.service.clone()}</code>", issuer "<code>{c.issuer.clone()}</code>"."</p>
+                                </li>
+                            </ol>
+                        }.into_any()
+                    }
+                }}
+            </div>
+            <footer class="dialog-footer">
+                <button class="btn" type="button" data-testid="login-setup-close" on:click=move |_| on_close.run(())>"Done"</button>
+            </footer>
         </Dialog>
     }
 }

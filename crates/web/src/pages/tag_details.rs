@@ -238,6 +238,15 @@ fn ManifestView(manifest: ManifestDetails, registry: String, repository: String)
                             }}
                         </dd>
                     </div>
+                    {manifest.pushed_at.clone().map(|at| view! {
+                        <div>
+                            <dt>"Pushed"</dt>
+                            <dd id="manifest-pushed" data-testid="manifest-pushed">
+                                <RelativeTime value=at/>
+                                {manifest.pushed_by.clone().map(|by| view! { <span class="muted">{format!(" by {by}")}</span> })}
+                            </dd>
+                        </div>
+                    })}
                     <div>
                         <dt>"Platforms"</dt>
                         <dd>{platform_list}</dd>
