@@ -38,13 +38,16 @@ where
     Ok(result.rows_affected() == 1)
 }
 
-/// The latest push of each tag of `repository` (tag, digest, actor, unix time).
+/// One tag's latest push: tag, digest, actor, unix time.
+pub type Push = (String, String, Option<String>, i64);
+
+/// The latest push of each tag of `repository`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn latest_pushes(
     pool: &SqlitePool,
     registry_id: i64,
     repository: &str,
-) -> Result<Vec<(String, String, Option<String>, i64)>, sqlx::Error> {
+) -> Result<Vec<Push>, sqlx::Error> {
     sqlx::query_as(
         "SELECT tag, digest, actor, MAX(at) FROM registry_events
          WHERE registry_id = ? AND repository = ? AND action = 'push'
