@@ -169,6 +169,7 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
             ErrorCode::RegistryHostForbidden,
             ErrorCode::RegistryHostNotAllowed,
             ErrorCode::RegistryExists,
+            ErrorCode::InvalidPattern,
         ],
     ),
     (
@@ -180,6 +181,8 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
             ErrorCode::RegistryHostForbidden,
             ErrorCode::RegistryHostNotAllowed,
             ErrorCode::CredentialsRequired,
+            ErrorCode::InvalidPattern,
+            ErrorCode::RegistryExists,
         ],
     ),
     (

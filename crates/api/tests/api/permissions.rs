@@ -457,4 +457,34 @@ async fn grants_survive_a_restart_and_go_with_their_user_or_registry() {
         .await
         .unwrap();
     assert_eq!(count, 0, "deleting the user deletes the grants");
+
+    // And deleting a registry deletes its grants.
+    let res = app
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &json!({"name": "second", "url": registry.url()}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let eddie = app.user_with_role(&admin.token, "eddie", "viewer").await;
+    let res = app
+        .post(
+            "/api/admin/grants",
+            Some(&admin.token),
+            &json!({"user": eddie.username, "registry": "second", "pattern": "**", "access": "read"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        app.delete("/api/admin/registries/second", &admin.token)
+            .await
+            .status(),
+        204
+    );
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM grants")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "deleting the registry deletes its grants");
 }

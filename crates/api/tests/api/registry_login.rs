@@ -759,3 +759,87 @@ async fn event_deliveries_are_authenticated_bounded_and_stored_once() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn the_cli_prints_the_set_up_and_old_events_are_pruned() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &json!({"name": "login", "url": "http://127.0.0.1:1", "token_service": SERVICE,
+                    "anonymous_pull": ["public/**", "Bad/**"]}),
+        )
+        .await;
+    assert_eq!(status_and_json(res).await.1["error"], "invalid_pattern");
+    let res = app
+        .post(
+            "/api/admin/registries",
+            Some(&admin.token),
+            &json!({"name": "login", "url": "http://127.0.0.1:1", "token_service": SERVICE}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let api: Value = app
+        .get("/api/admin/registries/login/token-auth", &admin.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let db = app.db_path.clone();
+    let cert = app.dir.path().join("cert.pem");
+    let cert_arg = cert.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_registry-gui"))
+            .args(["registry", "auth-config", "login", "--certificate"])
+            .arg(&cert_arg)
+            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            .env("PUBLIC_URL", "https://gui.example.com/")
+            .env_remove("SECRET_KEY")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("realm: https://gui.example.com/auth/token"),
+        "{printed}"
+    );
+    assert!(printed.contains(&format!("service: {SERVICE}")));
+    assert!(printed.contains("url: https://gui.example.com/api/registries/login/events"));
+    assert_eq!(
+        std::fs::read_to_string(&cert).unwrap(),
+        api["certificate_pem"].as_str().unwrap(),
+        "the CLI and the server use the one stored key"
+    );
+
+    // Events past EVENT_RETENTION_DAYS go.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM registries WHERE name = 'login'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    for (event, age_days) in [("old", 91), ("new", 1)] {
+        sqlx::query(
+            "INSERT INTO registry_events (registry_id, event_id, action, repository, at)
+             VALUES (?, ?, 'push', 'r', ?)",
+        )
+        .bind(id)
+        .bind(event)
+        .bind(chrono::Utc::now().timestamp() - age_days * 86_400)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    }
+    let pruned = registry_gui::storage::registry_events::prune_older_than(&app.state.pool, 90)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+}
