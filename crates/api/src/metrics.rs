@@ -41,6 +41,7 @@ pub struct Metrics {
     registry_events: Mutex<BTreeMap<String, u64>>,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
+    undocumented_errors: Mutex<Vec<String>>,
 }
 
 impl Metrics {
@@ -108,6 +109,26 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner())
             .entry(reason.to_string())
             .or_default() += 1;
+    }
+
+    /// An error answered that its operation's documentation does not list (a contract bug).
+    pub fn undocumented_error(&self, what: String) {
+        let mut seen = self
+            .undocumented_errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Bounded: the first few say enough.
+        if seen.len() < 100 {
+            seen.push(what);
+        }
+    }
+
+    /// The undocumented errors answered so far (method, route, code, status).
+    pub fn undocumented_errors(&self) -> Vec<String> {
+        self.undocumented_errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn cache_hit(&self) {

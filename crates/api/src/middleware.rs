@@ -74,6 +74,29 @@ pub async fn observe(
         res.headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID), value);
     }
+    // Every error must be one its operation documents: the contract says what a client may
+    // meet. An undocumented one is answered anyway, logged and counted (the fuzzer fails on the
+    // ERROR line, the integration tests on the counter).
+    if let Some(error) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<crate::error::AppError>())
+    {
+        if crate::routes::openapi::documents_error(&method, &route, error.code(), status)
+            == Some(false)
+        {
+            tracing::error!(
+                method = %method,
+                route = %route,
+                code = error.code(),
+                status,
+                "error code not documented for this operation in the OpenAPI document"
+            );
+            if let Some(metrics) = &metrics {
+                metrics.undocumented_error(format!("{method} {route}: {} {status}", error.code()));
+            }
+        }
+    }
     if let Some(metrics) = metrics {
         metrics.request(&method, &route, status, elapsed);
     }

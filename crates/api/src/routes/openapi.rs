@@ -169,6 +169,7 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
             ErrorCode::RegistryHostForbidden,
             ErrorCode::RegistryHostNotAllowed,
             ErrorCode::RegistryExists,
+            ErrorCode::RegistryNotFound,
             ErrorCode::InvalidPattern,
         ],
     ),
@@ -225,6 +226,7 @@ const OPERATION_ERRORS: &[(&str, &[ErrorCode])] = &[
         &[
             ErrorCode::InvalidName,
             ErrorCode::InvalidTag,
+            ErrorCode::NotFound,
             ErrorCode::RegistryReadOnly,
             ErrorCode::DeleteDisabled,
             ErrorCode::MethodNotAllowed,
@@ -561,6 +563,57 @@ pub fn document() -> Document {
     doc
 }
 
+/// (method, route pattern) → the (code, status) pairs documented for it.
+type ErrorsByRoute =
+    std::collections::HashMap<(String, String), std::collections::HashSet<(String, u16)>>;
+
+/// The error `(code, status)` pairs the document lists for each registered route, keyed by
+/// (lower-case method, full route pattern). A catch-all route gets the union of the operations
+/// it serves. Built once, from the document itself.
+fn documented_errors() -> &'static ErrorsByRoute {
+    use std::collections::HashMap;
+    static MAP: std::sync::OnceLock<ErrorsByRoute> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let doc = serde_json::to_value(document()).unwrap_or_default();
+        let routes = routes::all_routes();
+        let mut map: ErrorsByRoute = HashMap::new();
+        let Some(paths) = doc["paths"].as_object() else {
+            return map;
+        };
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (method, operation) in item {
+                let Some((_, pattern)) = routes.iter().find(|(m, pattern)| {
+                    *m == method.as_str() && ResourceDef::new(pattern.as_str()).is_match(path)
+                }) else {
+                    continue;
+                };
+                let entry = map.entry((method.clone(), pattern.clone())).or_default();
+                for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                    let Ok(status) = status.parse::<u16>() else {
+                        continue;
+                    };
+                    let examples = &response["content"]["application/json"]["examples"];
+                    for code in examples.as_object().into_iter().flatten().map(|(k, _)| k) {
+                        entry.insert((code.clone(), status));
+                    }
+                }
+            }
+        }
+        map
+    })
+}
+
+/// Whether the document lists error `code` with `status` for the route `method pattern`;
+/// `None` for a route it does not describe.
+pub fn documents_error(method: &str, pattern: &str, code: &str, status: u16) -> Option<bool> {
+    documented_errors()
+        .get(&(method.to_ascii_lowercase(), pattern.to_string()))
+        .map(|codes| codes.contains(&(code.to_string(), status)))
+}
+
 /// The schema of a type by name, for tests.
 pub fn schema_of(doc: &Document, name: &str) -> Option<RefOr<Schema>> {
     doc.components.as_ref()?.schemas.get(name).cloned()
@@ -569,6 +622,40 @@ pub fn schema_of(doc: &Document, name: &str) -> Option<RefOr<Schema>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emitted_errors_are_checked_against_their_operations_documentation() {
+        assert_eq!(
+            documents_error("GET", "/api/auth/me", "invalid_token", 401),
+            Some(true)
+        );
+        assert_eq!(
+            documents_error("GET", "/api/auth/me", "grant_exists", 409),
+            Some(false)
+        );
+        assert_eq!(
+            documents_error("GET", "/api/auth/me", "invalid_token", 400),
+            Some(false)
+        );
+        // The catch-all repository route carries the union of the operations it serves.
+        assert_eq!(
+            documents_error(
+                "DELETE",
+                "/api/repositories/{tail:.*}",
+                "delete_disabled",
+                409
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            documents_error("POST", "/auth/token", "token_required", 401),
+            Some(true)
+        );
+        assert_eq!(
+            documents_error("GET", "/no/such/route", "not_found", 404),
+            None
+        );
+    }
 
     fn operations(doc: &Document) -> Vec<(String, String, Operation)> {
         let json = serde_json::to_value(doc).unwrap();

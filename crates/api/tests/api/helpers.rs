@@ -29,6 +29,20 @@ pub struct TestApp {
     pub state: actix_web::web::Data<registry_gui::state::AppState>,
 }
 
+/// Every test checks the contract on the way out: no error it provoked was one its operation's
+/// OpenAPI documentation does not list (the server counts those).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let undocumented = self.state.metrics.undocumented_errors();
+            assert!(
+                undocumented.is_empty(),
+                "errors not documented for their operation: {undocumented:?}"
+            );
+        }
+    }
+}
+
 /// A signed-in user: the session token and what is needed to sign in again.
 #[derive(Debug, Clone)]
 pub struct Session {
