@@ -9,6 +9,7 @@ pub mod ops;
 pub mod registry;
 pub mod registry_events;
 pub mod registry_login;
+pub mod repository_path;
 pub mod spa;
 pub mod tokens;
 
@@ -241,7 +242,7 @@ pub fn path_config() -> web::PathConfig {
 pub fn allowed_methods(path: &str) -> Vec<&'static str> {
     if let Some(tail) = path.strip_prefix("/api/repositories/") {
         // One catch-all pattern serves several shapes: ask the parser which fit.
-        return registry::allowed_methods(tail);
+        return repository_path::allowed_methods(tail);
     }
     static TABLE: OnceLock<Vec<(&'static str, ResourceDef)>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
