@@ -101,6 +101,22 @@ impl AppError {
         )
     }
 
+    /// 404 `registry_not_found`; also for a registry the caller may not see.
+    pub fn registry_not_found(name: &str) -> Self {
+        Self::not_found(
+            ErrorCode::RegistryNotFound,
+            format!("there is no registry named {:?}", truncate(name)),
+        )
+    }
+
+    /// 404 `user_not_found`.
+    pub fn user_not_found(name: &str) -> Self {
+        Self::not_found(
+            ErrorCode::UserNotFound,
+            format!("there is no user named {:?}", truncate(name)),
+        )
+    }
+
     pub fn forbidden_role() -> Self {
         Self::forbidden(ErrorCode::Forbidden, "your role does not allow this action")
     }
@@ -216,6 +232,11 @@ impl ResponseError for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A name from the request, bounded for a message.
+fn truncate(name: &str) -> String {
+    name.chars().take(80).collect()
+}
 
 #[cfg(test)]
 mod tests {

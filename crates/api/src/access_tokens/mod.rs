@@ -3,7 +3,6 @@
 //! ([`effective_scopes`]) and enforced by the request extractor for every route.
 pub mod secret;
 
-use chrono::{DateTime, Utc};
 use shared::auth::Role;
 use shared::error::ErrorCode;
 use shared::tokens::{
@@ -19,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::storage::access_tokens::{self as table, NewToken, OwnedTokenRow, TokenRow, TokenUse};
 use crate::storage::audit::{self, Actor};
 use crate::storage::users::{self, UserRow};
-use crate::storage::{throttle, to_rfc3339, unix_now};
+use crate::storage::{throttle, unix_now, unix_to_rfc3339 as rfc3339};
 
 /// Uses closer together than this are not written to `last_used_at`.
 pub const TOUCH_INTERVAL_SECS: i64 = 60;
@@ -113,10 +112,6 @@ pub fn effective_scopes(stored: &str, standing: Standing) -> Vec<TokenScope> {
         .into_iter()
         .filter(|s| standing.may_hold(*s))
         .collect()
-}
-
-fn rfc3339(unix: i64) -> String {
-    DateTime::<Utc>::from_timestamp(unix, 0).map_or_else(String::new, to_rfc3339)
 }
 
 fn info(row: &TokenRow) -> TokenInfo {
@@ -282,10 +277,7 @@ pub async fn revoke_own(pool: &SqlitePool, actor: &Actor, user_id: i64, id: i64)
 pub async fn list(pool: &SqlitePool, username: Option<&str>) -> AppResult<AdminTokenList> {
     if let Some(name) = username {
         if users::find_by_username(pool, name).await?.is_none() {
-            return Err(AppError::not_found(
-                ErrorCode::UserNotFound,
-                format!("there is no user named {name:?}"),
-            ));
+            return Err(AppError::user_not_found(name));
         }
     }
     let rows = table::list_all(pool, username).await?;
@@ -377,33 +369,26 @@ pub async fn refused_by_scope(
     needed: &str,
     path: &str,
 ) -> AppResult<AppError> {
-    let mut tx = pool.begin().await?;
-    let count = throttle::count_refusal(&mut tx, &format!("token:{}", found.token_id)).await?;
-    let detail = format!(
-        "token {} lacks the {needed} scope for {path} ({} refusal{} this minute)",
-        found.token_id,
-        count.refused,
-        if count.refused == 1 { "" } else { "s" }
-    );
-    match count.audit_id {
-        Some(id) => audit::update_detail(&mut *tx, id, &detail).await?,
-        None => {
-            let id = audit::record_returning_id(
-                &mut *tx,
-                audit::NewEvent {
-                    actor: Some(&found.owner.username),
-                    ip: Some(ip),
-                    action: "token_refused",
-                    target: Some(&found.owner.username),
-                    outcome: "denied",
-                    detail: Some(&detail),
-                },
+    throttle::record_notice(
+        pool,
+        &format!("token:{}", found.token_id),
+        audit::NewEvent {
+            actor: Some(&found.owner.username),
+            ip: Some(ip),
+            action: "token_refused",
+            target: Some(&found.owner.username),
+            outcome: "denied",
+            detail: None,
+        },
+        |refused| {
+            format!(
+                "token {} lacks the {needed} scope for {path} ({refused} refusal{} this minute)",
+                found.token_id,
+                if refused == 1 { "" } else { "s" }
             )
-            .await?;
-            throttle::attach_notice(&mut tx, &format!("token:{}", found.token_id), id).await?;
-        }
-    }
-    tx.commit().await?;
+        },
+    )
+    .await?;
     Ok(AppError::forbidden(
         ErrorCode::InsufficientScope,
         format!("this access token does not have the {needed} scope"),

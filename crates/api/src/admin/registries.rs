@@ -11,13 +11,6 @@ use crate::domain::RegistryName;
 use crate::error::{AppError, AppResult};
 use crate::storage::registries::{self, RegistryRow};
 
-pub fn registry_not_found(name: &str) -> AppError {
-    AppError::not_found(
-        ErrorCode::RegistryNotFound,
-        format!("there is no registry named {name:?}"),
-    )
-}
-
 /// The wire form: credentials are write-only, so only `has_credentials` is returned.
 pub fn to_info(row: &RegistryRow, default_name: Option<&str>) -> RegistryInfo {
     RegistryInfo {
@@ -222,7 +215,7 @@ pub async fn create(
     record(pool, actor, "registry_added", name.as_str(), Some(&url)).await?;
     let row = registries::find(pool, name.as_str())
         .await?
-        .ok_or_else(|| registry_not_found(name.as_str()))?;
+        .ok_or_else(|| AppError::registry_not_found(name.as_str()))?;
     Ok(RegistryResponse {
         registry: to_info(&row, None),
         events_secret: generated,
@@ -239,7 +232,7 @@ pub async fn update(
 ) -> AppResult<RegistryResponse> {
     let mut row = registries::find(pool, name)
         .await?
-        .ok_or_else(|| registry_not_found(name))?;
+        .ok_or_else(|| AppError::registry_not_found(name))?;
     if let Some(url) = &req.url {
         // A new URL passes exactly the checks of a new registry, also for the bootstrapped one
         // (only its configured URL is exempt from REGISTRY_ALLOWED_HOSTS); the same URL again
@@ -311,7 +304,7 @@ pub async fn update(
             _ => e.into(),
         })?;
     if !updated {
-        return Err(registry_not_found(name));
+        return Err(AppError::registry_not_found(name));
     }
     record(pool, actor, "registry_updated", name, detail.as_deref()).await?;
     Ok(RegistryResponse {
@@ -323,7 +316,7 @@ pub async fn update(
 pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
     let row = registries::find(pool, name)
         .await?
-        .ok_or_else(|| registry_not_found(name))?;
+        .ok_or_else(|| AppError::registry_not_found(name))?;
     if row.bootstrapped {
         return Err(AppError::conflict(
             ErrorCode::RegistryBootstrapped,
@@ -331,7 +324,7 @@ pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<(
         ));
     }
     if !registries::delete(pool, name).await? {
-        return Err(registry_not_found(name));
+        return Err(AppError::registry_not_found(name));
     }
     record(pool, actor, "registry_removed", name, None).await
 }

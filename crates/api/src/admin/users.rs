@@ -13,13 +13,6 @@ use crate::error::{AppError, AppResult};
 use crate::storage::users::{self, UserRow};
 use crate::storage::{backup_codes, sessions, throttle};
 
-pub fn user_not_found(name: &str) -> AppError {
-    AppError::not_found(
-        ErrorCode::UserNotFound,
-        format!("there is no user named {name:?}"),
-    )
-}
-
 fn last_admin() -> AppError {
     AppError::conflict(
         ErrorCode::LastAdmin,
@@ -61,7 +54,7 @@ fn given_or_generated(
 pub async fn find(pool: &SqlitePool, name: &str) -> AppResult<UserRow> {
     users::find_by_username(pool, &name.trim().to_ascii_lowercase())
         .await?
-        .ok_or_else(|| user_not_found(name))
+        .ok_or_else(|| AppError::user_not_found(name))
 }
 
 pub async fn to_admin_user(
@@ -144,7 +137,7 @@ pub async fn create(
     .await?;
     let row = users::find_by_id(pool, id)
         .await?
-        .ok_or_else(|| user_not_found(username.as_str()))?;
+        .ok_or_else(|| AppError::user_not_found(username.as_str()))?;
     Ok(CreateUserResponse {
         user: to_admin_user(pool, t, &row).await?,
         generated_password: generated,
@@ -203,7 +196,7 @@ pub async fn update(
     }
     let row = users::find_by_id(pool, user.id)
         .await?
-        .ok_or_else(|| user_not_found(name))?;
+        .ok_or_else(|| AppError::user_not_found(name))?;
     to_admin_user(pool, t, &row).await
 }
 

@@ -125,33 +125,26 @@ async fn refuse(
         Scope::Ip => format!("ip:{}", client.throttle_key()),
         Scope::UserAtIp | Scope::UserTotal => format!("user:{username}"),
     };
-    let mut tx = state.pool.begin().await?;
-    let count = throttle::count_refusal(&mut tx, &key).await?;
-    let detail = format!(
-        "{} refused attempt{} this minute ({}); retry after {retry_after_secs} s",
-        count.refused,
-        if count.refused == 1 { "" } else { "s" },
-        scope.describe()
-    );
-    match count.audit_id {
-        Some(id) => audit::update_detail(&mut *tx, id, &detail).await?,
-        None => {
-            let id = audit::record_returning_id(
-                &mut *tx,
-                audit::NewEvent {
-                    actor: who,
-                    ip: Some(&client.ip),
-                    action: "login_throttled",
-                    target: who,
-                    outcome: "denied",
-                    detail: Some(&detail),
-                },
+    throttle::record_notice(
+        state.pool,
+        &key,
+        audit::NewEvent {
+            actor: who,
+            ip: Some(&client.ip),
+            action: "login_throttled",
+            target: who,
+            outcome: "denied",
+            detail: None,
+        },
+        |refused| {
+            format!(
+                "{refused} refused attempt{} this minute ({}); retry after {retry_after_secs} s",
+                if refused == 1 { "" } else { "s" },
+                scope.describe()
             )
-            .await?;
-            throttle::attach_notice(&mut tx, &key, id).await?;
-        }
-    }
-    tx.commit().await?;
+        },
+    )
+    .await?;
     Ok(AppError::TooManyAttempts {
         retry_after_secs: retry_after_secs as u64,
     })

@@ -19,9 +19,7 @@ use crate::domain::password::MAX_BYTES as MAX_PASSWORD_BYTES;
 use crate::error::{AppError, AppResult};
 use crate::storage::challenges::{self, Purpose};
 use crate::storage::users::UserRow;
-use crate::storage::{
-    audit, backup_codes as codes_table, grants, sessions, to_rfc3339, unix_now, users,
-};
+use crate::storage::{audit, backup_codes as codes_table, grants, sessions, unix_now, users};
 
 /// How long the step between password and second factor lives.
 pub const LOGIN_TOKEN_TTL_SECS: i64 = 300;
@@ -380,7 +378,7 @@ pub async fn issue_session(state: &AuthServices<'_>, user: &UserRow) -> AppResul
 }
 
 pub fn timestamp(unix: i64) -> String {
-    to_rfc3339(chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default())
+    crate::storage::unix_to_rfc3339(unix)
 }
 
 pub async fn profile(state: &AuthServices<'_>, user: &UserRow) -> AppResult<UserProfile> {

@@ -22,26 +22,6 @@ fn to_grant(row: GrantRow) -> Grant {
     }
 }
 
-fn user_not_found(name: &str) -> AppError {
-    AppError::not_found(
-        ErrorCode::UserNotFound,
-        format!(
-            "there is no user named {:?}",
-            name.chars().take(80).collect::<String>()
-        ),
-    )
-}
-
-fn registry_not_found(name: &str) -> AppError {
-    AppError::not_found(
-        ErrorCode::RegistryNotFound,
-        format!(
-            "there is no registry named {:?}",
-            name.chars().take(80).collect::<String>()
-        ),
-    )
-}
-
 fn grant_not_found(id: i64) -> AppError {
     AppError::not_found(
         ErrorCode::GrantNotFound,
@@ -79,7 +59,7 @@ pub async fn list(
         Some(name) => Some(
             users::find_by_username(pool, name)
                 .await?
-                .ok_or_else(|| user_not_found(name))?
+                .ok_or_else(|| AppError::user_not_found(name))?
                 .id,
         ),
         None => None,
@@ -88,7 +68,7 @@ pub async fn list(
         Some(name) => Some(
             registries::find(pool, name)
                 .await?
-                .ok_or_else(|| registry_not_found(name))?
+                .ok_or_else(|| AppError::registry_not_found(name))?
                 .id,
         ),
         None => None,
@@ -105,10 +85,10 @@ pub async fn add(pool: &SqlitePool, actor: &Actor, req: &CreateGrantRequest) -> 
     let pattern = RepositoryPattern::parse(req.pattern.trim())?;
     let user = users::find_by_username(pool, &req.user)
         .await?
-        .ok_or_else(|| user_not_found(&req.user))?;
+        .ok_or_else(|| AppError::user_not_found(&req.user))?;
     let registry = registries::find(pool, req.registry.trim())
         .await?
-        .ok_or_else(|| registry_not_found(&req.registry))?;
+        .ok_or_else(|| AppError::registry_not_found(&req.registry))?;
     let id = table::insert(
         pool,
         user.id,

@@ -71,16 +71,6 @@ pub async fn access(
         }))
 }
 
-fn registry_not_found(name: &str) -> AppError {
-    AppError::not_found(
-        ErrorCode::RegistryNotFound,
-        format!(
-            "there is no registry named {:?}",
-            name.chars().take(80).collect::<String>()
-        ),
-    )
-}
-
 /// The registry a request is about, with the caller's access there. A registry the caller
 /// has no access to answers exactly like one that does not exist. Without `?registry=`: the
 /// caller's default, else the bootstrapped one, else the first registry they can see.
@@ -92,13 +82,13 @@ pub async fn for_request(
     let pool = resolver.pool;
     if let Some(name) = requested.map(str::trim).filter(|n| !n.is_empty()) {
         if !RegistryName::is_valid(name) {
-            return Err(registry_not_found(name));
+            return Err(AppError::registry_not_found(name));
         }
         return match access(pool, auth, Lookup::Name(name)).await? {
             Some((row, access)) if access.sees_registry() => {
                 Ok((resolver.clients.handle(&row, resolver.cipher)?, access))
             }
-            _ => Err(registry_not_found(name)),
+            _ => Err(AppError::registry_not_found(name)),
         };
     }
     // The usual case answers after one read: the caller's default or the bootstrapped registry,
@@ -121,10 +111,11 @@ pub async fn for_request(
         if tried.contains(&row.id) {
             continue;
         }
-        if let Some((row, access)) = access(pool, auth, Lookup::Name(&row.name)).await? {
-            if access.sees_registry() {
-                return Ok((resolver.clients.handle(&row, resolver.cipher)?, access));
-            }
+        // The row is in hand: only the caller's grants there are still to read.
+        let grants = table::patterns(pool, auth.user.id, row.id).await?;
+        let access = access_from(auth, row.default_access(), grants);
+        if access.sees_registry() {
+            return Ok((resolver.clients.handle(&row, resolver.cipher)?, access));
         }
     }
     Err(AppError::not_found(

@@ -212,16 +212,6 @@ impl RegistryPool {
     }
 }
 
-fn registry_not_found(name: &str) -> AppError {
-    AppError::not_found(
-        ErrorCode::RegistryNotFound,
-        format!(
-            "there is no registry named {:?}",
-            name.chars().take(80).collect::<String>()
-        ),
-    )
-}
-
 /// What finding a registry for a request needs: the registries table, the clients and the key
 /// of stored passwords. Services take this, not the whole application state.
 #[derive(Clone, Copy)]
@@ -235,11 +225,11 @@ impl Resolver<'_> {
     /// The registry named `name`: 404 `registry_not_found` when there is none.
     pub async fn by_name(&self, name: &str) -> AppResult<RegistryHandle> {
         if !RegistryName::is_valid(name) {
-            return Err(registry_not_found(name));
+            return Err(AppError::registry_not_found(name));
         }
         let row = registries::find(self.pool, name)
             .await?
-            .ok_or_else(|| registry_not_found(name))?;
+            .ok_or_else(|| AppError::registry_not_found(name))?;
         self.clients.handle(&row, self.cipher)
     }
 

@@ -8,7 +8,7 @@ use sqlx::SqlitePool;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 use crate::storage::registries::{self, RegistryRow};
-use crate::storage::{audit, registry_events, to_rfc3339, unix_now};
+use crate::storage::{audit, registry_events, unix_now, unix_to_rfc3339};
 
 /// Largest envelope accepted.
 pub const MAX_ENVELOPE_BYTES: usize = 1024 * 1024;
@@ -84,15 +84,9 @@ pub async fn authorize(
     name: &str,
     bearer: Option<&str>,
 ) -> AppResult<RegistryRow> {
-    let row = registries::find(pool, name).await?.ok_or_else(|| {
-        AppError::not_found(
-            ErrorCode::RegistryNotFound,
-            format!(
-                "there is no registry named {:?}",
-                name.chars().take(80).collect::<String>()
-            ),
-        )
-    })?;
+    let row = registries::find(pool, name)
+        .await?
+        .ok_or_else(|| AppError::registry_not_found(name))?;
     let presented = bearer.map(crate::auth::sha256_hex);
     // Digests are compared, not secrets: how long a comparison takes says nothing useful
     // about the secret.
@@ -217,7 +211,7 @@ pub async fn annotate(
             .iter()
             .find(|(t, d, _, _)| *t == tag.name && d == digest)
         {
-            tag.pushed_at = chrono::DateTime::<chrono::Utc>::from_timestamp(*at, 0).map(to_rfc3339);
+            tag.pushed_at = Some(unix_to_rfc3339(*at));
             tag.pushed_by = actor.clone();
         }
     }
@@ -236,9 +230,7 @@ pub async fn pushed(
     Ok(pushes
         .into_iter()
         .find(|(t, d, _, _)| t == tag && d == digest)
-        .and_then(|(_, _, actor, at)| {
-            chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0).map(|t| (to_rfc3339(t), actor))
-        }))
+        .map(|(_, _, actor, at)| (unix_to_rfc3339(at), actor)))
 }
 
 #[cfg(test)]

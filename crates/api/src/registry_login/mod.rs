@@ -272,36 +272,29 @@ impl Realm<'_> {
         }
         let who = request.credentials.as_ref().map(|(u, _)| u.as_str());
         let key = format!("realm:{}", client.throttle_key());
-        let mut tx = self.pool().begin().await?;
-        let count = crate::storage::throttle::count_refusal(&mut tx, &key).await?;
-        let detail = format!(
-            "{} ({}); service {:?}, scopes {:?}; {} refusal{} from this address this minute",
-            error.code(),
-            error,
-            request.service.as_deref().unwrap_or_default(),
-            request.scopes.join(" "),
-            count.refused,
-            if count.refused == 1 { "" } else { "s" }
-        );
-        match count.audit_id {
-            Some(id) => audit::update_detail(&mut *tx, id, &detail).await?,
-            None => {
-                let id = audit::record_returning_id(
-                    &mut *tx,
-                    audit::NewEvent {
-                        actor: who,
-                        ip: Some(&client.ip),
-                        action: "registry_token_refused",
-                        target: request.service.as_deref(),
-                        outcome: "denied",
-                        detail: Some(&detail),
-                    },
+        crate::storage::throttle::record_notice(
+            self.pool(),
+            &key,
+            audit::NewEvent {
+                actor: who,
+                ip: Some(&client.ip),
+                action: "registry_token_refused",
+                target: request.service.as_deref(),
+                outcome: "denied",
+                detail: None,
+            },
+            |refused| {
+                format!(
+                    "{} ({}); service {:?}, scopes {:?}; {refused} refusal{} from this address this minute",
+                    error.code(),
+                    error,
+                    request.service.as_deref().unwrap_or_default(),
+                    request.scopes.join(" "),
+                    if refused == 1 { "" } else { "s" }
                 )
-                .await?;
-                crate::storage::throttle::attach_notice(&mut tx, &key, id).await?;
-            }
-        }
-        tx.commit().await?;
+            },
+        )
+        .await?;
         Ok(())
     }
 }
@@ -318,7 +311,6 @@ fn grant(
         let actions = match scope.kind.as_str() {
             "repository" if RepositoryName::is_valid(&scope.name) => {
                 let level = access
-                    .as_ref()
                     .and_then(|a| a.level(&scope.name))
                     .max(anonymous_level(row, &scope.name));
                 allowed_actions(&scope.actions, level)

@@ -11,7 +11,6 @@ use shared::error::ErrorCode;
 use super::extract::RequireAdmin;
 use super::JsonBody;
 use crate::admin::{registries, users, Actor};
-use crate::auth::client_ip::client_ip;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -89,11 +88,7 @@ mod params {
 }
 
 fn actor(req: &HttpRequest, state: &AppState, admin: &RequireAdmin) -> Actor {
-    Actor {
-        user_id: Some(admin.0.user.id),
-        name: admin.0.user.username.clone(),
-        ip: Some(client_ip(req, &state.settings.trusted_proxies)),
-    }
+    super::extract::actor(req, state, &admin.0)
 }
 
 /// Every user, with 2FA state, lock state, throttling and session counts.

@@ -5,7 +5,6 @@ use shared::auth::{
     RegenerateBackupCodesRequest, SessionResponse, UpdateProfileRequest, UserProfile,
     VerifyTokenResponse, VerifyTwoFactorRequest,
 };
-use shared::error::ErrorCode;
 
 use super::JsonBody;
 use crate::auth::attempts::Client;
@@ -174,10 +173,7 @@ async fn update_me(
     if let Some(name) = registry {
         // One the caller cannot see does not exist for them.
         if !crate::permissions::sees_registry(&state.pool, &auth, name).await? {
-            return Err(AppError::not_found(
-                ErrorCode::RegistryNotFound,
-                format!("there is no registry named {name:?}"),
-            ));
+            return Err(AppError::registry_not_found(name));
         }
     }
     users::set_default_registry(&state.pool, auth.user.id, registry).await?;

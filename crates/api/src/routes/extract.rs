@@ -18,14 +18,24 @@ use crate::auth::client_ip::client_ip;
 use crate::auth::{AuthUser, Credential};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::storage::audit::Actor;
 use crate::storage::users::UserRow;
 use crate::storage::{sessions, users};
+
+/// The caller as the audit log records them: their account and client address.
+pub fn actor(req: &HttpRequest, state: &AppState, auth: &AuthUser) -> Actor {
+    Actor {
+        user_id: Some(auth.user.id),
+        name: auth.user.username.clone(),
+        ip: Some(client_ip(req, &state.settings.trusted_proxies)),
+    }
+}
 
 /// The signed-in user's name, stored in request extensions for the access log.
 #[derive(Debug, Clone)]
 pub struct RequestUser(pub String);
 
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
+pub(super) fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

@@ -6,7 +6,6 @@ use shared::permissions::{CreateGrantRequest, GrantList, GrantResponse};
 
 use super::extract::RequireAdmin;
 use super::JsonBody;
-use crate::auth::client_ip::client_ip;
 use crate::error::{AppError, AppResult};
 use crate::permissions::grants;
 use crate::state::AppState;
@@ -47,11 +46,7 @@ pub struct GrantFilter {
 }
 
 fn actor(req: &HttpRequest, state: &AppState, admin: &RequireAdmin) -> Actor {
-    Actor {
-        user_id: Some(admin.0.user.id),
-        name: admin.0.user.username.clone(),
-        ip: Some(client_ip(req, &state.settings.trusted_proxies)),
-    }
+    super::extract::actor(req, state, &admin.0)
 }
 
 /// Grants, by user, registry and pattern; `?user=` and `?registry=` narrow the list (each must

@@ -1,13 +1,12 @@
 //! `/api/registries/{name}/events` (the registry's notifications) and
 //! `/api/admin/registries/{name}/token-auth` (its set-up for registry-gui as its login).
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt as _;
 use shared::admin::TokenAuthConfig;
 use shared::error::ErrorCode;
 use shared::registry_auth::EventsReceived;
 
-use super::extract::RequireAdmin;
+use super::extract::{bearer_token, RequireAdmin};
 use crate::error::{AppError, AppResult};
 use crate::registry_login::{events, setup};
 use crate::state::AppState;
@@ -25,12 +24,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(receive_events, token_auth))]
 pub struct Doc;
-
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
 
 /// Receives the registry's notification envelope (`notifications.endpoints` in its
 /// `config.yml`), authenticated with `Authorization: Bearer <events secret>`. A manifest push
@@ -52,7 +45,7 @@ async fn receive_events(
     path: web::Path<String>,
     mut payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let row = events::authorize(&state.pool, &path, bearer(&req)).await?;
+    let row = events::authorize(&state.pool, &path, bearer_token(&req)).await?;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -89,14 +82,8 @@ async fn token_auth(
     _admin: RequireAdmin,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let row = registries::find(&state.pool, &path).await?.ok_or_else(|| {
-        AppError::not_found(
-            ErrorCode::RegistryNotFound,
-            format!(
-                "there is no registry named {:?}",
-                path.chars().take(80).collect::<String>()
-            ),
-        )
-    })?;
+    let row = registries::find(&state.pool, &path)
+        .await?
+        .ok_or_else(|| AppError::registry_not_found(&path))?;
     Ok(HttpResponse::Ok().json(setup::config(&row, &state.signer, &state.public_url)?))
 }

@@ -11,7 +11,7 @@ use crate::auth::client_ip::client_ip;
 use crate::error::{AppError, AppResult};
 use crate::registry_login::{scope_string, Realm, TokenRequest};
 use crate::state::AppState;
-use crate::storage::to_rfc3339;
+use crate::storage::unix_to_rfc3339 as issued_at;
 
 super::routes! {
     get "/auth/token" => token_get [public],
@@ -51,12 +51,6 @@ fn basic(req: &HttpRequest) -> Option<(String, String)> {
         .split_once(':')
         .map(|(u, p)| (u.to_string(), p.to_string()))?;
     Some((user, password))
-}
-
-fn issued_at(unix: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp(unix, 0)
-        .map(to_rfc3339)
-        .unwrap_or_default()
 }
 
 fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::tokens::{AdminTokenList, CreateTokenRequest, CreatedToken, TokenList};
 
-use super::extract::RequireAdmin;
+use super::extract::{actor, RequireAdmin};
 use super::JsonBody;
 use crate::access_tokens;
 use crate::auth::attempts::Client;
@@ -12,7 +12,6 @@ use crate::auth::client_ip::client_ip;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::storage::audit::Actor;
 
 super::routes! {
     post "/auth/tokens" => create_token [session],
@@ -53,14 +52,6 @@ mod params {
 pub struct TokenFilter {
     /// Only this user's tokens.
     pub user: Option<String>,
-}
-
-fn actor(req: &HttpRequest, state: &AppState, auth: &AuthUser) -> Actor {
-    Actor {
-        user_id: Some(auth.user.id),
-        name: auth.user.username.clone(),
-        ip: Some(client_ip(req, &state.settings.trusted_proxies)),
-    }
 }
 
 /// A token id from the path. Anything that is not one of the caller's token ids, well-formed

@@ -22,6 +22,11 @@ pub fn to_rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Unix seconds as stored in TEXT columns and sent on the wire (RFC 3339, UTC).
+pub fn unix_to_rfc3339(unix: i64) -> String {
+    to_rfc3339(chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default())
+}
+
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }

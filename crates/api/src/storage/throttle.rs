@@ -222,6 +222,33 @@ pub async fn prune(pool: &SqlitePool, window_secs: i64) -> Result<u64, sqlx::Err
     Ok(result.rows_affected())
 }
 
+/// Records one refusal under `key` as at most one audit event a minute: the first refusal of
+/// a minute writes `event` with `detail(count)`, later ones bring that event's detail up to
+/// date. One transaction, so concurrent refusals keep one event with the right count.
+#[tracing::instrument(level = "trace", skip_all)]
+pub async fn record_notice(
+    pool: &SqlitePool,
+    key: &str,
+    event: super::audit::NewEvent<'_>,
+    detail: impl FnOnce(i64) -> String,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let count = count_refusal(&mut tx, key).await?;
+    let detail = detail(count.refused);
+    match count.audit_id {
+        Some(id) => super::audit::update_detail(&mut *tx, id, &detail).await?,
+        None => {
+            let event = super::audit::NewEvent {
+                detail: Some(&detail),
+                ..event
+            };
+            let id = super::audit::record_returning_id(&mut *tx, event).await?;
+            attach_notice(&mut tx, key, id).await?;
+        }
+    }
+    tx.commit().await
+}
+
 /// Counts one refused attempt under `key` (e.g. `user:alice`, `ip:192.0.2.1`) and says whether
 /// it starts a new minute: then the caller writes one audit event ([`attach_notice`]); within
 /// the minute, [`NoticeCount::audit_id`] names that event so its count can be brought up to date.
