@@ -16,7 +16,7 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 export TRUNK_TOOLS_WASM_BINDGEN := $(WASM_BINDGEN_VERSION)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_TEST_PACKAGES := docker-registry chromium chromium-driver skopeo
+APT_TEST_PACKAGES := docker-registry chromium chromium-driver skopeo postgresql
 DIST := crates/web/dist
 PORT ?= 12000
 # The API fuzzer (schemathesis, from PyPI) lives in its own virtualenv.

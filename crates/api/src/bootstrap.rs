@@ -1,5 +1,5 @@
 //! What start-up puts in place: the first admin, the JWT secret and the configured registry.
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::auth::password::PasswordHasher;
 use crate::config::{BootstrapRegistry, DEFAULT_ADMIN_PASSWORD};
@@ -14,7 +14,7 @@ const JWT_SECRET_KEY: &str = "jwt_secret_encrypted";
 /// With no users at all, creates `admin` with `password`. Flags it for a forced change when the
 /// password is the built-in default.
 pub async fn ensure_first_admin(
-    pool: &SqlitePool,
+    pool: &Db,
     hasher: &PasswordHasher,
     password: &Secret,
 ) -> anyhow::Result<()> {
@@ -43,7 +43,7 @@ pub async fn ensure_first_admin(
 /// an admin-set password also forces a change, and that is no reason to warn).
 /// Returns whether it warned.
 pub async fn warn_about_default_password(
-    pool: &SqlitePool,
+    pool: &Db,
     hasher: &PasswordHasher,
 ) -> anyhow::Result<bool> {
     let hashes: Vec<String> = sqlx::query_scalar(
@@ -68,7 +68,7 @@ pub async fn warn_about_default_password(
 /// alone cannot sign a token. A clear secret left by an older version is discarded (a new one is
 /// generated): it may sit in old copies of the database.
 pub async fn jwt_secret(
-    pool: &SqlitePool,
+    pool: &Db,
     cipher: &SecretCipher,
     configured: Option<&Secret>,
 ) -> anyhow::Result<Secret> {
@@ -86,13 +86,11 @@ pub async fn jwt_secret(
 /// Encrypts the TOTP secrets and wraps the backup-code hashes that older versions stored in
 /// clear, in one transaction, then checkpoints the WAL so the clear values leave it too. Old
 /// backup codes keep working (see `auth::backup_codes`).
-pub async fn protect_secrets(pool: &SqlitePool, cipher: &SecretCipher) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
+pub async fn protect_secrets(pool: &Db, cipher: &SecretCipher) -> anyhow::Result<()> {
     // A write first takes the write lock (waiting for a busy server): a deferred transaction
-    // that read first could fail at once with SQLITE_BUSY when it tried to write.
-    sqlx::query("UPDATE settings SET value = value WHERE 0")
-        .execute(&mut *tx)
-        .await?;
+    // that read first could fail at once with SQLITE_BUSY when it tried to write. Replicas
+    // starting together on PostgreSQL take turns.
+    let mut tx = pool.begin_serialized("protect_secrets").await?;
     let clear = users::with_clear_totp_secret(&mut tx).await?;
     for (id, secret) in &clear {
         users::store_encrypted_totp_secret(&mut tx, *id, &cipher.encrypt(secret)?).await?;
@@ -108,9 +106,11 @@ pub async fn protect_secrets(pool: &SqlitePool, cipher: &SecretCipher) -> anyhow
     }
     tx.commit().await?;
     if !clear.is_empty() || !unkeyed.is_empty() {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(pool)
-            .await?;
+        if pool.backend() == crate::db::Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
         tracing::info!(
             totp_secrets = clear.len(),
             backup_codes = unkeyed.len(),
@@ -122,7 +122,7 @@ pub async fn protect_secrets(pool: &SqlitePool, cipher: &SecretCipher) -> anyhow
 
 /// Creates or updates the registry configured through `REGISTRY_*`.
 pub async fn bootstrap_registry(
-    pool: &SqlitePool,
+    pool: &Db,
     cipher: &SecretCipher,
     registry: &BootstrapRegistry,
 ) -> anyhow::Result<()> {
@@ -156,7 +156,7 @@ pub async fn bootstrap_registry(
 
 /// One encrypted value of the database, to check that a key fits it (`restore`). A backup
 /// from an older version may lack some of the tables or columns: those are skipped.
-pub async fn encrypted_sample(pool: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
+pub async fn encrypted_sample(pool: &Db) -> Result<Option<String>, sqlx::Error> {
     let queries = [
         "SELECT value FROM settings WHERE key = 'jwt_secret_encrypted'",
         "SELECT totp_secret_encrypted FROM users WHERE totp_secret_encrypted IS NOT NULL LIMIT 1",
@@ -179,7 +179,7 @@ const REGISTRY_TOKEN_KEY: &str = "registry_token_key_encrypted";
 /// the database encrypted under the secret key (so every replica signs with the same key), and
 /// never returned. Concurrent first starts keep whichever pair was stored first.
 pub async fn registry_token_signer(
-    pool: &SqlitePool,
+    pool: &Db,
     cipher: &SecretCipher,
     issuer: &str,
     ttl_secs: i64,

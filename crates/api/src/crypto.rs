@@ -58,7 +58,14 @@ impl SecretCipher {
             let key: [u8; 32] = sha2::Sha256::digest(secret.expose().as_bytes()).into();
             return Ok(Self::from_key(&key));
         }
-        let path = key_file_for(&db.path);
+        // Configuration refuses PostgreSQL without SECRET_KEY: only SQLite keeps a key file.
+        let Some(db_path) = db.sqlite_path() else {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                "is required with PostgreSQL (the same value on every replica)",
+            ));
+        };
+        let path = key_file_for(db_path);
         let err = |m: String| ConfigError::new("SECRET_KEY", m);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -166,8 +173,9 @@ mod tests {
     fn the_generated_key_file_is_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let db = DatabaseSettings {
-            path: dir.path().join("x.db"),
+            location: crate::config::DatabaseLocation::Sqlite(dir.path().join("x.db")),
             secret_key: None,
+            max_connections: 10,
         };
         let first = SecretCipher::load(&db).unwrap();
         let encrypted = first.encrypt("pw").unwrap();
@@ -176,7 +184,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(key_file_for(&db.path))
+            let mode = std::fs::metadata(key_file_for(db.sqlite_path().unwrap()))
                 .unwrap()
                 .permissions()
                 .mode();

@@ -109,6 +109,16 @@ impl AppError {
         )
     }
 
+    /// 503 `database_unavailable`: the database is unreachable or does not answer. Logged
+    /// here (once per request that meets it), answered without the driver's detail.
+    pub fn database_unavailable(e: &sqlx::Error) -> Self {
+        tracing::warn!(error = %e, "the database is unavailable");
+        Self::upstream(
+            ErrorCode::DatabaseUnavailable,
+            "the database does not answer; try again shortly",
+        )
+    }
+
     /// 404 `user_not_found`.
     pub fn user_not_found(name: &str) -> Self {
         Self::not_found(
@@ -160,6 +170,9 @@ impl From<crate::domain::InvalidValue> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_unavailable(&e) {
+            return AppError::database_unavailable(&e);
+        }
         AppError::Internal(anyhow::Error::new(e).context("database error"))
     }
 }

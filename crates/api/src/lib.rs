@@ -4,8 +4,10 @@
 pub mod access_tokens;
 pub mod admin;
 pub mod auth;
+pub mod background;
 pub mod bootstrap;
 pub mod cli;
+pub mod coherence;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -39,6 +39,8 @@ pub struct Metrics {
     login_failures: Mutex<BTreeMap<String, u64>>,
     registry_tokens: Mutex<BTreeMap<String, u64>>,
     registry_events: Mutex<BTreeMap<String, u64>>,
+    background_runs: Mutex<BTreeMap<String, u64>>,
+    cache_invalidations: Mutex<BTreeMap<String, u64>>,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
     undocumented_errors: Mutex<Vec<String>>,
@@ -102,6 +104,26 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// One round of a background job that this replica ran (it held the job's lease).
+    pub fn background_run(&self, job: &str) {
+        bump(&self.background_runs, job);
+    }
+
+    /// One cache invalidation applied, by where it came from (`local` or `notification`).
+    pub fn cache_invalidation(&self, source: &str) {
+        bump(&self.cache_invalidations, source);
+    }
+
+    /// Rounds of `job` this replica ran.
+    pub fn background_runs(&self, job: &str) -> u64 {
+        self.background_runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(job)
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub fn login_failure(&self, reason: &str) {
         *self
             .login_failures
@@ -140,7 +162,7 @@ impl Metrics {
     }
 
     /// The exposition text. `active_sessions` is read from the database by the caller.
-    pub fn render(&self, active_sessions: i64) -> String {
+    pub fn render(&self, active_sessions: i64, database: &DatabaseGauges) -> String {
         let mut out = String::new();
         let requests = self
             .requests
@@ -286,6 +308,18 @@ impl Metrics {
                 "action",
                 &self.registry_events,
             ),
+            (
+                "registry_gui_background_runs_total",
+                "Rounds of background jobs this replica ran (one replica runs each round).",
+                "job",
+                &self.background_runs,
+            ),
+            (
+                "registry_gui_cache_invalidations_total",
+                "Registry cache invalidations applied, by source (local or notification).",
+                "source",
+                &self.cache_invalidations,
+            ),
         ] {
             header(&mut out, name, "counter", help);
             for (value, n) in map.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -299,8 +333,51 @@ impl Metrics {
             "Sessions issued and not revoked (upper bound: includes expired ones).",
         );
         let _ = writeln!(out, "registry_gui_active_sessions {active_sessions}");
+        header(
+            &mut out,
+            "registry_gui_database_statements_total",
+            "counter",
+            "Database statements and transactions this replica started.",
+        );
+        let _ = writeln!(
+            out,
+            "registry_gui_database_statements_total{{backend=\"{}\"}} {}",
+            database.backend, database.statements
+        );
+        header(
+            &mut out,
+            "registry_gui_database_connections",
+            "gauge",
+            "Connections of this replica's pool: open and idle.",
+        );
+        let _ = writeln!(
+            out,
+            "registry_gui_database_connections{{state=\"open\"}} {}",
+            database.open
+        );
+        let _ = writeln!(
+            out,
+            "registry_gui_database_connections{{state=\"idle\"}} {}",
+            database.idle
+        );
         out
     }
+}
+
+/// What `/metrics` shows of the database pool.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatabaseGauges {
+    pub backend: &'static str,
+    pub statements: u64,
+    pub open: u32,
+    pub idle: usize,
+}
+
+fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
+    *map.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key.to_string())
+        .or_default() += 1;
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -342,7 +419,7 @@ mod tests {
         m.login_failure("login_failed");
         m.cache_hit();
         m.cache_miss();
-        let text = m.render(4);
+        let text = m.render(4, &DatabaseGauges::default());
         assert!(text.contains(
             "registry_gui_http_requests_total{method=\"GET\",route=\"/api/catalog\",status=\"200\"} 2"
         ));

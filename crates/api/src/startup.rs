@@ -8,6 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::auth::jwt::JwtKeys;
+use crate::background::Worker;
 use crate::auth::password::PasswordHasher;
 use crate::config::{ConfigError, Settings};
 use crate::crypto::SecretCipher;
@@ -16,7 +17,7 @@ use crate::metrics::Metrics;
 use crate::registry::RegistryPool;
 use crate::routes::spa::StaticAssets;
 use crate::state::AppState;
-use crate::{bootstrap, db, middleware, routes, storage};
+use crate::{bootstrap, db, middleware, routes};
 
 /// Why start-up failed: bad configuration (exit code 2) or anything else (exit code 1).
 #[derive(Debug, thiserror::Error)]
@@ -31,14 +32,18 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    _lock: DatabaseLock,
+    _lock: Option<DatabaseLock>,
 }
 
 impl Application {
     /// Opens the database, bootstraps it and binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let lock = DatabaseLock::shared(&settings.database.path).await?;
-        let pool = db::connect(&settings.database.path).await?;
+        // SQLite: a lock file beside the database keeps `restore` from swapping it under us.
+        let lock = match settings.database.sqlite_path() {
+            Some(path) => Some(DatabaseLock::shared(path).await?),
+            None => None,
+        };
+        let pool = db::connect(&settings.database).await?;
         let hasher = PasswordHasher::new(settings.bcrypt_cost)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -48,18 +53,6 @@ impl Application {
             .map_err(anyhow::Error::from)??;
 
         bootstrap::protect_secrets(&pool, &cipher).await?;
-        let pruned = storage::audit::prune_older_than(&pool, settings.audit_retention_days)
-            .await
-            .map_err(anyhow::Error::from)?;
-        if pruned > 0 {
-            tracing::info!(
-                events = pruned,
-                "pruned audit events past AUDIT_RETENTION_DAYS"
-            );
-        }
-        storage::registry_events::prune_older_than(&pool, settings.event_retention_days)
-            .await
-            .map_err(anyhow::Error::from)?;
         bootstrap::ensure_first_admin(&pool, &hasher, &settings.admin_password).await?;
         bootstrap::warn_about_default_password(&pool, &hasher).await?;
         bootstrap::bootstrap_registry(&pool, &cipher, &settings.registry).await?;
@@ -92,27 +85,47 @@ impl Application {
         let port = listener.local_addr().map_err(anyhow::Error::from)?.port();
 
         let metrics = Arc::new(Metrics::new());
+        let replica = uuid::Uuid::new_v4().simple().to_string();
+        let settings = Arc::new(settings);
+        let worker = Worker {
+            db: pool.clone(),
+            settings: settings.clone(),
+            metrics: metrics.clone(),
+            replica: replica.clone(),
+        };
+        // The first round before listening (unless another replica runs this period's).
+        worker.prune_round().await?;
         let public_url = settings
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://localhost:{port}"));
+        let registries = Arc::new(RegistryPool::new(
+            settings.registry_client.clone(),
+            metrics.clone(),
+            Some(signer.clone()),
+        ));
+        if let crate::config::DatabaseLocation::Postgres(url) = &settings.database.location {
+            crate::coherence::spawn_listener(
+                url.expose().to_string(),
+                replica.clone(),
+                registries.clone(),
+                metrics.clone(),
+            );
+        }
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            registries: RegistryPool::new(
-                settings.registry_client.clone(),
-                metrics.clone(),
-                Some(signer.clone()),
-            ),
+            registries,
             signer,
             public_url,
-            settings: Arc::new(settings),
+            replica,
+            settings,
             jwt,
             hasher,
             cipher,
             metrics,
         });
         let server = build_server(listener, state.clone(), Arc::new(assets))?;
-        tokio::spawn(prune_periodically(state.clone()));
+        tokio::spawn(worker.prune_periodically());
         Ok(Self {
             port,
             server,
@@ -184,42 +197,4 @@ fn build_server(
     .client_request_timeout(Duration::from_secs(10))
     .run();
     Ok(server)
-}
-
-/// Expired login steps, sessions and throttle records, audit events past
-/// `AUDIT_RETENTION_DAYS` and registry events past `EVENT_RETENTION_DAYS` are deleted at
-/// start-up and then hourly.
-async fn prune_periodically(state: web::Data<AppState>) {
-    // Start-up has pruned already (before listening): the first round is an hour later.
-    let hour = Duration::from_secs(3600);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
-    loop {
-        tick.tick().await;
-        let window = state.settings.throttle.window_secs;
-        let result = async {
-            storage::challenges::prune_expired(&state.pool).await?;
-            storage::sessions::prune_expired(&state.pool).await?;
-            storage::throttle::prune(&state.pool, window).await?;
-            storage::throttle::prune_notices(&state.pool).await?;
-            let pruned =
-                storage::audit::prune_older_than(&state.pool, state.settings.audit_retention_days)
-                    .await?;
-            if pruned > 0 {
-                tracing::info!(
-                    events = pruned,
-                    "pruned audit events past AUDIT_RETENTION_DAYS"
-                );
-            }
-            storage::registry_events::prune_older_than(
-                &state.pool,
-                state.settings.event_retention_days,
-            )
-            .await?;
-            Ok::<_, sqlx::Error>(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "pruning expired records failed");
-        }
-    }
 }

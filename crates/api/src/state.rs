@@ -1,7 +1,7 @@
 //! What every handler can reach: built once in `startup`.
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
@@ -12,17 +12,20 @@ use crate::metrics::Metrics;
 use crate::registry::{RegistryPool, Resolver};
 
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub pool: Db,
     pub settings: Arc<Settings>,
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,
     pub cipher: SecretCipher,
-    pub registries: RegistryPool,
+    pub registries: Arc<RegistryPool>,
     pub metrics: Arc<Metrics>,
     /// Signs registry tokens (the realm, and our own calls to registries whose login we are).
     pub signer: Arc<crate::registry::signer::TokenSigner>,
     /// `PUBLIC_URL`, or `http://localhost:<bound port>`; no trailing slash.
     pub public_url: String,
+    /// This process among the replicas (random per start): lease holder and origin of cache
+    /// announcements.
+    pub replica: String,
 }
 
 impl AppState {
@@ -36,6 +39,16 @@ impl AppState {
             metrics: &self.metrics,
             throttle: self.settings.throttle,
             token_max_days: self.settings.token_max_days,
+        }
+    }
+
+    /// Applies and announces cache invalidations.
+    pub fn coherence(&self) -> crate::coherence::Coherence<'_> {
+        crate::coherence::Coherence {
+            db: &self.pool,
+            registries: &self.registries,
+            metrics: &self.metrics,
+            replica: &self.replica,
         }
     }
 

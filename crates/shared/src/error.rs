@@ -134,6 +134,7 @@ error_codes! {
     RegistryError = "registry_error", 502, "The registry answered with an unexpected error.";
     RegistryBadContent = "registry_bad_content", 502, "The registry sent content that does not parse or does not match its digest.";
     RegistryHostForbiddenUpstream = "registry_host_forbidden", 502, "The registry redirected to, or its token realm is, a forbidden address.";
+    DatabaseUnavailable = "database_unavailable", 503, "The database does not answer (unreachable, or no answer within 10 s); the replica recovers by itself when it returns.";
     ServerBusy = "server_busy", 503, "Too many password checks in flight from this client address (at most 2) or in all; see `Retry-After`.";
     RegistryTimeout = "registry_timeout", 504, "The registry did not answer within `REGISTRY_TIMEOUT_SECS`.";
     RequestTimeout = "request_timeout", 504, "The request took longer than `REQUEST_TIMEOUT_SECS`.";

@@ -9,7 +9,7 @@ use shared::tokens::{
     AdminTokenInfo, AdminTokenList, CreateTokenRequest, CreatedToken, TokenInfo, TokenList,
     TokenScope, MAX_LIVE_TOKENS_PER_USER,
 };
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::auth::account::confirm_password;
 use crate::auth::attempts::Client;
@@ -46,7 +46,7 @@ impl Standing {
 }
 
 /// The owner's standing, reading their grants only when it can matter (a viewer, `write`).
-pub async fn standing(pool: &SqlitePool, owner: &UserRow, asks_write: bool) -> AppResult<Standing> {
+pub async fn standing(pool: &Db, owner: &UserRow, asks_write: bool) -> AppResult<Standing> {
     let role = owner.role();
     let write_grant = asks_write
         && !TokenScope::Write.allowed_for(role)
@@ -146,7 +146,7 @@ fn describe(id: i64, name: &str) -> String {
 }
 
 async fn record(
-    pool: &SqlitePool,
+    pool: &Db,
     actor: &Actor,
     action: &str,
     owner: &str,
@@ -170,7 +170,7 @@ async fn record(
 /// Issues a token to `owner` after the checks of [`validate`] and the live-token cap. The
 /// secret is in the answer and nowhere else.
 pub async fn issue(
-    pool: &SqlitePool,
+    pool: &Db,
     actor: &Actor,
     owner: &UserRow,
     spec: Spec<'_>,
@@ -258,7 +258,7 @@ pub async fn create(
 }
 
 /// The user's tokens, newest first (expired ones included).
-pub async fn list_own(pool: &SqlitePool, user_id: i64) -> AppResult<TokenList> {
+pub async fn list_own(pool: &Db, user_id: i64) -> AppResult<TokenList> {
     let rows = table::list_for_user(pool, user_id).await?;
     Ok(TokenList {
         tokens: rows.iter().map(info).collect(),
@@ -266,7 +266,7 @@ pub async fn list_own(pool: &SqlitePool, user_id: i64) -> AppResult<TokenList> {
 }
 
 /// Revokes one of the caller's tokens; someone else's is as unknown as a missing one.
-pub async fn revoke_own(pool: &SqlitePool, actor: &Actor, user_id: i64, id: i64) -> AppResult<()> {
+pub async fn revoke_own(pool: &Db, actor: &Actor, user_id: i64, id: i64) -> AppResult<()> {
     match table::find(pool, id).await? {
         Some(row) if row.token.user_id == user_id => revoke_row(pool, actor, &row).await,
         _ => Err(token_not_found(id)),
@@ -274,7 +274,7 @@ pub async fn revoke_own(pool: &SqlitePool, actor: &Actor, user_id: i64, id: i64)
 }
 
 /// Everyone's tokens, or those of `username`.
-pub async fn list(pool: &SqlitePool, username: Option<&str>) -> AppResult<AdminTokenList> {
+pub async fn list(pool: &Db, username: Option<&str>) -> AppResult<AdminTokenList> {
     if let Some(name) = username {
         if users::find_by_username(pool, name).await?.is_none() {
             return Err(AppError::user_not_found(name));
@@ -287,14 +287,14 @@ pub async fn list(pool: &SqlitePool, username: Option<&str>) -> AppResult<AdminT
 }
 
 /// Revokes anyone's token (administrators and the CLI).
-pub async fn revoke(pool: &SqlitePool, actor: &Actor, id: i64) -> AppResult<()> {
+pub async fn revoke(pool: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     let row = table::find(pool, id)
         .await?
         .ok_or_else(|| token_not_found(id))?;
     revoke_row(pool, actor, &row).await
 }
 
-async fn revoke_row(pool: &SqlitePool, actor: &Actor, row: &OwnedTokenRow) -> AppResult<()> {
+async fn revoke_row(pool: &Db, actor: &Actor, row: &OwnedTokenRow) -> AppResult<()> {
     if !table::delete(pool, row.token.id).await? {
         // Revoked by someone else in the meantime.
         return Err(token_not_found(row.token.id));
@@ -311,7 +311,7 @@ async fn revoke_row(pool: &SqlitePool, actor: &Actor, row: &OwnedTokenRow) -> Ap
 
 /// Revokes every token of `owner` (an administrator reset the password or the second factor:
 /// whatever the old credentials gave out ends with them). One audit event per token.
-pub async fn revoke_all_of(pool: &SqlitePool, actor: &Actor, owner: &UserRow) -> AppResult<()> {
+pub async fn revoke_all_of(pool: &Db, actor: &Actor, owner: &UserRow) -> AppResult<()> {
     let revoked = table::delete_for_user(pool, owner.id).await?;
     for (id, name) in revoked {
         record(
@@ -335,7 +335,7 @@ pub enum Rejected {
 }
 
 /// The token behind `secret` with its owner, unless it is unknown or expired. One indexed read.
-pub async fn find_usable(pool: &SqlitePool, secret: &str) -> AppResult<Result<TokenUse, Rejected>> {
+pub async fn find_usable(pool: &Db, secret: &str) -> AppResult<Result<TokenUse, Rejected>> {
     if !secret::well_formed(secret) {
         return Ok(Err(Rejected::Unknown));
     }
@@ -350,7 +350,7 @@ pub async fn find_usable(pool: &SqlitePool, secret: &str) -> AppResult<Result<To
 
 /// Records that the token was used from `ip`: the first use at once, then at most once a minute
 /// (the check is in the update, so a burst of parallel requests writes once).
-pub async fn touch(pool: &SqlitePool, found: &TokenUse, ip: &str) -> AppResult<()> {
+pub async fn touch(pool: &Db, found: &TokenUse, ip: &str) -> AppResult<()> {
     let stale = found
         .token_last_used_at
         .is_none_or(|at| at <= unix_now() - TOUCH_INTERVAL_SECS);
@@ -363,7 +363,7 @@ pub async fn touch(pool: &SqlitePool, found: &TokenUse, ip: &str) -> AppResult<(
 /// A refusal by scope: audited as `token_refused`, once per token and minute with a count
 /// (a misconfigured script retrying in a loop writes one event a minute, not thousands).
 pub async fn refused_by_scope(
-    pool: &SqlitePool,
+    pool: &Db,
     found: &TokenUse,
     ip: &str,
     needed: &str,

@@ -3,7 +3,7 @@
 pub mod registries;
 pub mod users;
 
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::AppResult;
 use crate::storage::audit;
@@ -12,7 +12,7 @@ pub use crate::storage::audit::Actor;
 
 /// Writes a successful administrative action to the audit log.
 async fn record(
-    pool: &SqlitePool,
+    pool: &Db,
     actor: &Actor,
     action: &str,
     target: &str,

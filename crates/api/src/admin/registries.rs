@@ -2,7 +2,7 @@
 //! metadata addresses (see `registry::check_registry_url`).
 use shared::admin::{CreateRegistryRequest, RegistryInfo, RegistryResponse, UpdateRegistryRequest};
 use shared::error::ErrorCode;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::{record, Actor};
 use crate::config::{parse_registry_url, RegistryClientSettings};
@@ -47,7 +47,7 @@ pub fn host_of(url: &str) -> String {
 /// The registry a user gets when they name none: their choice if it still exists, else the
 /// one configured through `REGISTRY_URL`.
 pub async fn default_name(
-    pool: &SqlitePool,
+    pool: &Db,
     user_default: Option<&str>,
 ) -> AppResult<Option<String>> {
     if let Some(name) = user_default {
@@ -58,7 +58,7 @@ pub async fn default_name(
     Ok(registries::find_bootstrapped(pool).await?.map(|r| r.name))
 }
 
-pub async fn list(pool: &SqlitePool, user_default: Option<&str>) -> AppResult<Vec<RegistryInfo>> {
+pub async fn list(pool: &Db, user_default: Option<&str>) -> AppResult<Vec<RegistryInfo>> {
     let default = default_name(pool, user_default).await?;
     Ok(registries::list(pool)
         .await?
@@ -169,7 +169,7 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
 
 /// Adds a registry. It is not contacted (use `test`).
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &Db,
     cipher: &SecretCipher,
     settings: &RegistryClientSettings,
     actor: &Actor,
@@ -223,7 +223,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    pool: &SqlitePool,
+    pool: &Db,
     cipher: &SecretCipher,
     settings: &RegistryClientSettings,
     actor: &Actor,
@@ -313,7 +313,7 @@ pub async fn update(
     })
 }
 
-pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
+pub async fn delete(pool: &Db, actor: &Actor, name: &str) -> AppResult<()> {
     let row = registries::find(pool, name)
         .await?
         .ok_or_else(|| AppError::registry_not_found(name))?;

@@ -2,7 +2,7 @@
 use shared::admin::{AdminUser, CreateUserRequest, CreateUserResponse, UpdateUserRequest};
 use shared::auth::Role;
 use shared::error::ErrorCode;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::{record, Actor};
 use crate::access_tokens;
@@ -51,14 +51,14 @@ fn given_or_generated(
     }
 }
 
-pub async fn find(pool: &SqlitePool, name: &str) -> AppResult<UserRow> {
+pub async fn find(pool: &Db, name: &str) -> AppResult<UserRow> {
     users::find_by_username(pool, &name.trim().to_ascii_lowercase())
         .await?
         .ok_or_else(|| AppError::user_not_found(name))
 }
 
 pub async fn to_admin_user(
-    pool: &SqlitePool,
+    pool: &Db,
     throttle_settings: &ThrottleSettings,
     u: &UserRow,
 ) -> AppResult<AdminUser> {
@@ -88,7 +88,7 @@ pub async fn to_admin_user(
     })
 }
 
-pub async fn list(pool: &SqlitePool, t: &ThrottleSettings) -> AppResult<Vec<AdminUser>> {
+pub async fn list(pool: &Db, t: &ThrottleSettings) -> AppResult<Vec<AdminUser>> {
     let mut out = Vec::new();
     for u in users::list(pool).await? {
         out.push(to_admin_user(pool, t, &u).await?);
@@ -98,7 +98,7 @@ pub async fn list(pool: &SqlitePool, t: &ThrottleSettings) -> AppResult<Vec<Admi
 
 /// Creates a user who must enroll 2FA at first sign-in and change the admin-set password.
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &Db,
     hasher: &PasswordHasher,
     t: &ThrottleSettings,
     actor: &Actor,
@@ -147,7 +147,7 @@ pub async fn create(
 /// Changes role, password and lock state. Sessions are revoked when rights shrink.
 /// Returns the user and, when the password was generated, the new password.
 pub async fn update(
-    pool: &SqlitePool,
+    pool: &Db,
     hasher: &PasswordHasher,
     t: &ThrottleSettings,
     actor: &Actor,
@@ -202,19 +202,20 @@ pub async fn update(
 
 /// Changes the role; refuses to leave no admin. Demotions revoke sessions.
 pub async fn set_role(
-    pool: &SqlitePool,
+    pool: &Db,
     actor: &Actor,
     user: &UserRow,
     role: Role,
 ) -> AppResult<()> {
-    let mut tx = pool.begin().await?;
-    // Write first, then count: the write lock makes the count race-free.
+    // Write first, then count, serialised with every other change of the admins: two
+    // demotions at once cannot each count the other as the admin who remains.
+    let mut tx = pool.begin_serialized("admins").await?;
     users::set_role(&mut tx, user.id, role).await?;
     if users::count_admins(&mut *tx).await? == 0 {
         return Err(last_admin());
     }
     if role < user.role() {
-        users::revoke_sessions(&mut *tx, user.id).await?;
+        users::revoke_sessions(&mut tx, user.id).await?;
     }
     tx.commit().await?;
     record(
@@ -228,7 +229,7 @@ pub async fn set_role(
 }
 
 pub async fn set_locked(
-    pool: &SqlitePool,
+    pool: &Db,
     actor: &Actor,
     user: &UserRow,
     locked: bool,
@@ -236,7 +237,7 @@ pub async fn set_locked(
     let mut tx = pool.begin().await?;
     users::set_locked(&mut *tx, user.id, locked).await?;
     if locked {
-        users::revoke_sessions(&mut *tx, user.id).await?;
+        users::revoke_sessions(&mut tx, user.id).await?;
     }
     tx.commit().await?;
     if !locked {
@@ -257,17 +258,17 @@ pub async fn set_locked(
 }
 
 /// Clears an admin lock and the sign-in throttle.
-pub async fn unlock(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
+pub async fn unlock(pool: &Db, actor: &Actor, name: &str) -> AppResult<()> {
     let user = find(pool, name).await?;
     set_locked(pool, actor, &user, false).await
 }
 
-pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
+pub async fn delete(pool: &Db, actor: &Actor, name: &str) -> AppResult<()> {
     let user = find(pool, name).await?;
     if actor.user_id == Some(user.id) {
         return Err(cannot_modify_self("delete"));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_serialized("admins").await?;
     users::delete(&mut tx, user.id).await?;
     if users::count_admins(&mut *tx).await? == 0 {
         return Err(last_admin());
@@ -277,13 +278,15 @@ pub async fn delete(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<(
 }
 
 /// Clears TOTP and backup codes; the user enrolls again at next sign-in.
-pub async fn reset_two_factor(pool: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
+pub async fn reset_two_factor(pool: &Db, actor: &Actor, name: &str) -> AppResult<()> {
     let user = find(pool, name).await?;
     if actor.user_id == Some(user.id) {
         // It would end the caller's own session with no way back but enrolling again.
         return Err(cannot_modify_self("reset the two-factor authentication of"));
     }
-    users::reset_two_factor(pool, user.id).await?;
+    let mut tx = pool.begin().await?;
+    users::reset_two_factor(&mut tx, user.id).await?;
+    tx.commit().await?;
     record(pool, actor, "2fa_reset", &user.username, None).await?;
     // Tokens were given out on the strength of the old second factor.
     access_tokens::revoke_all_of(pool, actor, &user).await
@@ -292,7 +295,7 @@ pub async fn reset_two_factor(pool: &SqlitePool, actor: &Actor, name: &str) -> A
 /// Sets a password (generated when `None`) that must be changed at next sign-in.
 /// Returns the generated password, if any.
 pub async fn set_password(
-    pool: &SqlitePool,
+    pool: &Db,
     hasher: &PasswordHasher,
     actor: &Actor,
     name: &str,

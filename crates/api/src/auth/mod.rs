@@ -18,7 +18,7 @@ use crate::config::ThrottleSettings;
 /// limits. Built from the application state by `AppState::auth`.
 #[derive(Clone, Copy)]
 pub struct AuthServices<'a> {
-    pub pool: &'a sqlx::SqlitePool,
+    pub pool: &'a crate::db::Db,
     pub hasher: &'a password::PasswordHasher,
     pub cipher: &'a crate::crypto::SecretCipher,
     pub jwt: &'a jwt::JwtKeys,

@@ -9,7 +9,7 @@ use shared::auth::{
     LoginRequest, LoginResponse, SessionResponse, UserProfile, VerifyTwoFactorRequest,
 };
 use shared::error::ErrorCode;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::attempts::{record_failure, Attempt, Client};
 use super::AuthServices;
@@ -328,7 +328,7 @@ struct IssuedSession {
 /// sign-in. Part of the transaction that consumes the login step.
 async fn begin_session(
     state: &AuthServices<'_>,
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     user_id: i64,
     client: &Client,
 ) -> AppResult<IssuedSession> {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use shared::admin::CreateUserRequest;
 use shared::auth::Role;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::admin::{self, Actor};
 use crate::auth::password::PasswordHasher;
@@ -62,12 +62,15 @@ pub async fn run(command: Command) -> ExitCode {
 }
 
 /// Opens and migrates the database like `serve` does, secrets at rest included.
-async fn open(db: &DatabaseArgs) -> Result<SqlitePool, CliError> {
+async fn open(db: &DatabaseArgs) -> Result<Db, CliError> {
     let settings = db.settings()?;
-    let pool = crate::db::connect(&settings.path).await?;
+    let pool = crate::db::connect(&settings).await?;
     // Only with the key the server uses: a key file generated here, next to a database whose
     // server has SECRET_KEY, would encrypt its secrets under a key the server does not have.
-    if settings.secret_key.is_some() || crate::crypto::key_file_for(&settings.path).exists() {
+    let key_file_exists = settings
+        .sqlite_path()
+        .is_some_and(|p| crate::crypto::key_file_for(p).exists());
+    if settings.secret_key.is_some() || key_file_exists {
         let cipher = crate::crypto::SecretCipher::load(&settings)?;
         crate::bootstrap::protect_secrets(&pool, &cipher)
             .await
@@ -232,8 +235,24 @@ async fn user(cmd: UserCommand) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The SQLite file `backup` and `restore` work on; with PostgreSQL, its own tools do this job
+/// (they know its roles, its replication and its point-in-time recovery).
+fn sqlite_only<'a>(
+    settings: &'a crate::config::DatabaseSettings,
+    command: &str,
+) -> Result<&'a Path, CliError> {
+    settings.sqlite_path().ok_or_else(|| {
+        CliError::Refused(format!(
+            "{command} works on the SQLite database; with PostgreSQL use pg_dump and pg_restore \
+             (or psql) instead"
+        ))
+    })
+}
+
 /// A consistent online snapshot with `VACUUM INTO` (safe while the server runs).
 async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
+    let settings = db.settings()?;
+    let db_path = sqlite_only(&settings, "backup")?;
     if file.exists() {
         return Err(CliError::Refused(format!(
             "{} already exists; choose a new file",
@@ -244,7 +263,7 @@ async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
     let target = file.to_string_lossy().to_string();
     // VACUUM INTO accepts an empty file: create it private first, so the copy is never readable
     // by others, not even for a moment.
-    crate::db::create_private_file(file)
+    crate::db::sqlite::create_private_file(file)
         .map_err(|e| CliError::Refused(format!("cannot create {}: {e}", file.display())))?;
     sqlx::query("VACUUM INTO ?")
         .bind(&target)
@@ -256,7 +275,7 @@ async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
         })?;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     println!("backup written to {} ({size} bytes)", file.display());
-    let key = crate::crypto::key_file_for(&db.settings()?.path);
+    let key = crate::crypto::key_file_for(db_path);
     if key.exists() && db.secret_key.is_none() {
         println!(
             "note: the backup's secrets are encrypted with {}; keep a copy of it apart from the \
@@ -271,10 +290,11 @@ async fn backup(db: &DatabaseArgs, file: &Path) -> Result<(), CliError> {
 /// Replaces the database with a backup. Refuses without `--yes` and while a server runs.
 async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliError> {
     let settings = db.settings()?;
+    let db_path = sqlite_only(&settings, "restore")?;
     if !yes {
         return Err(CliError::Refused(format!(
             "restore replaces {} with {}; run again with --yes to confirm",
-            settings.path.display(),
+            db_path.display(),
             file.display()
         )));
     }
@@ -284,14 +304,18 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
             file.display()
         )));
     }
-    let Some(_lock) = DatabaseLock::exclusive(&settings.path)? else {
+    let Some(_lock) = DatabaseLock::exclusive(db_path)? else {
         return Err(CliError::Refused(format!(
             "a registry-gui server is using {}; stop it before restoring",
-            settings.path.display()
+            db_path.display()
         )));
     };
     // Check that the file is one of our databases before touching the live one.
-    let check = crate::db::open(file).await?;
+    let check = crate::db::open(&crate::config::DatabaseSettings {
+        location: crate::config::DatabaseLocation::Sqlite(file.to_path_buf()),
+        ..settings.clone()
+    })
+    .await?;
     let has_users: Option<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'users'",
     )
@@ -314,10 +338,10 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
         .await
         .map_err(|e| CliError::Refused(format!("cannot read {}: {e}", file.display())))?;
     check.close().await;
-    ensure_backup_key_fits(&settings, file, sample.as_deref())?;
-    let staged = settings.path.with_extension("restore-tmp");
+    ensure_backup_key_fits(&settings, db_path, file, sample.as_deref())?;
+    let staged = db_path.with_extension("restore-tmp");
     let _ = std::fs::remove_file(&staged);
-    crate::db::create_private_file(&staged)
+    crate::db::sqlite::create_private_file(&staged)
         .and_then(|()| {
             std::io::copy(
                 &mut std::fs::File::open(file)?,
@@ -326,32 +350,33 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
         })
         .map_err(|e| CliError::Refused(format!("cannot copy the backup: {e}")))?;
     for suffix in ["-wal", "-shm"] {
-        let mut p = settings.path.clone().into_os_string();
+        let mut p = db_path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
     }
-    std::fs::rename(&staged, &settings.path)
+    std::fs::rename(&staged, db_path)
         .map_err(|e| CliError::Refused(format!("cannot replace the database: {e}")))?;
     // Bring the schema up to date in case the backup is older than this binary, and end every
     // session and pending sign-in step it holds: sessions issued before the restore must not
     // come back with it.
     let pool = open(db).await?;
-    crate::storage::sessions::end_all(&pool)
-        .await
-        .map_err(|e| CliError::Refused(format!("cannot end the restored sessions: {e}")))?;
-    // Access tokens too: one revoked after the snapshot was taken would work again.
-    let tokens = crate::storage::access_tokens::delete_all(&pool)
-        .await
-        .map_err(|e| CliError::Refused(format!("cannot revoke the restored tokens: {e}")))?;
+    let ended = async {
+        let mut tx = pool.begin().await?;
+        crate::storage::sessions::end_all(&mut tx).await?;
+        // Access tokens too: one revoked after the snapshot was taken would work again.
+        let tokens = crate::storage::access_tokens::delete_all(&mut *tx).await?;
+        tx.commit().await.map(|()| tokens)
+    };
+    let tokens = ended.await.map_err(|e| {
+        CliError::Refused(format!(
+            "cannot end the restored sessions and tokens: {e}"
+        ))
+    })?;
     if tokens > 0 {
         println!("revoked {tokens} access token(s) restored with the snapshot; create new ones");
     }
     pool.close().await;
-    println!(
-        "restored {} from {}",
-        settings.path.display(),
-        file.display()
-    );
+    println!("restored {} from {}", db_path.display(), file.display());
     Ok(())
 }
 
@@ -361,10 +386,11 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
 /// target, a key file next to the backup (`<backup>.key`) is taken along.
 fn ensure_backup_key_fits(
     settings: &crate::config::DatabaseSettings,
+    db_path: &Path,
     backup: &Path,
     sample: Option<&str>,
 ) -> Result<(), CliError> {
-    let target_key = crate::crypto::key_file_for(&settings.path);
+    let target_key = crate::crypto::key_file_for(db_path);
     let backup_key = crate::crypto::key_file_for(backup);
     if settings.secret_key.is_none() && !target_key.exists() {
         if backup_key.is_file() {

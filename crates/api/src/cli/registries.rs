@@ -75,7 +75,7 @@ pub(super) async fn run(cmd: RegistryCommand) -> Result<(), CliError> {
         } => {
             let default_access = parse_default_access(&default_access)?;
             let settings = db.settings()?;
-            let pool = crate::db::connect(&settings.path).await?;
+            let pool = crate::db::connect(&settings).await?;
             let cipher = tokio::task::spawn_blocking(move || SecretCipher::load(&settings))
                 .await
                 .map_err(|e| CliError::Refused(e.to_string()))??;

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::settings::{database_path, default_static_dir, list, non_empty, parse_num, parse_range};
+use super::settings::{database_location, default_static_dir, list, non_empty, parse_num, parse_range};
 use super::{
-    parse_allowed_hosts, parse_registry_url, BootstrapRegistry, ConfigError, DatabaseSettings,
+    parse_allowed_hosts, parse_registry_url, BootstrapRegistry, ConfigError, DatabaseLocation,
+    DatabaseSettings,
     LogFormat, RegistryClientSettings, Settings, ThrottleSettings, DEFAULT_ADMIN_PASSWORD,
 };
 use crate::secret::Secret;
@@ -70,12 +71,17 @@ pub enum Command {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct DatabaseArgs {
-    /// SQLite database, e.g. sqlite://data/registry-gui.db
-    #[arg(long, env = "DATABASE_URL")]
+    /// sqlite://data/registry-gui.db (the default) or postgres://user:pass@host:port/db
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Key for registry credentials at rest (otherwise a key file next to the database).
+    /// Key for secrets at rest (SQLite: otherwise a key file next to the database; required
+    /// with PostgreSQL, the same on every replica).
     #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Most PostgreSQL connections of the pool, 1-1000 (default 10; one LISTEN connection
+    /// comes on top).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -398,6 +404,10 @@ pub struct ServeArgs {
     /// Registry push/delete events older than this many days are deleted.
     #[arg(long, env = "EVENT_RETENTION_DAYS")]
     pub event_retention_days: Option<String>,
+    /// Seconds between rounds of the prune loop (expired sign-in steps, sessions, throttle
+    /// records, old audit and registry events), 1 to 86400; one replica runs each round.
+    #[arg(long, env = "PRUNE_INTERVAL_SECS")]
+    pub prune_interval_secs: Option<String>,
     /// Comma-separated proxy addresses whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
@@ -436,9 +446,24 @@ impl DatabaseArgs {
                 ));
             }
         }
+        let location = database_location(self.database_url.as_deref())?;
+        if matches!(location, DatabaseLocation::Postgres(_)) && secret_key.is_none() {
+            // Every replica must decrypt the same credentials and keys: a key file per
+            // machine would give each its own.
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                "is required with PostgreSQL (the same value on every replica)",
+            ));
+        }
         Ok(DatabaseSettings {
-            path: database_path(self.database_url.as_deref())?,
+            location,
             secret_key,
+            max_connections: parse_range(
+                "DATABASE_MAX_CONNECTIONS",
+                self.database_max_connections.as_deref(),
+                10,
+                1..=1000,
+            )?,
         })
     }
 }
@@ -565,6 +590,12 @@ impl ServeArgs {
                 90,
                 1..=36_500,
             )?,
+            prune_interval: Duration::from_secs(parse_range(
+                "PRUNE_INTERVAL_SECS",
+                self.prune_interval_secs.as_deref(),
+                600,
+                1..=86_400,
+            )?),
             trusted_proxies,
             registry_client: RegistryClientSettings {
                 timeout: Duration::from_secs(parse_range(

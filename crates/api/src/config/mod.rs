@@ -12,7 +12,8 @@ pub use commands::{
     ThrottleArgs, TokenCommand, UserCommand,
 };
 pub use settings::{
-    database_path, parse_allowed_hosts, parse_registry_url, BootstrapRegistry, DatabaseSettings,
+    database_location, database_path, parse_allowed_hosts, parse_registry_url, BootstrapRegistry,
+    DatabaseLocation, DatabaseSettings,
     LogFormat, RegistryClientSettings, Settings, ThrottleSettings, DEFAULT_ADMIN_PASSWORD,
 };
 

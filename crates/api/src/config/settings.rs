@@ -19,9 +19,69 @@ pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
 
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    /// The SQLite file.
-    pub path: PathBuf,
+    pub location: DatabaseLocation,
     pub secret_key: Option<Secret>,
+    /// `DATABASE_MAX_CONNECTIONS` (PostgreSQL; the LISTEN connection comes on top).
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// The SQLite file, when the database is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.location {
+            DatabaseLocation::Sqlite(path) => Some(path),
+            DatabaseLocation::Postgres(_) => None,
+        }
+    }
+}
+
+/// Where the database is: `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub enum DatabaseLocation {
+    /// The SQLite file (the default, `data/registry-gui.db`).
+    Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL; it may carry a password.
+    Postgres(Secret),
+}
+
+impl std::fmt::Display for DatabaseLocation {
+    /// The file, or the URL without its password (safe for logs and messages).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseLocation::Sqlite(path) => write!(f, "{}", path.display()),
+            DatabaseLocation::Postgres(url) => match Url::parse(url.expose()) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    write!(f, "{u}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable URL)"),
+            },
+        }
+    }
+}
+
+/// `postgres://…` or `postgresql://…` select PostgreSQL; anything else is a SQLite file
+/// ([`database_path`]).
+pub fn database_location(url: Option<&str>) -> Result<DatabaseLocation, ConfigError> {
+    let raw = url.map(str::trim).unwrap_or_default();
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        let parsed = Url::parse(raw).map_err(|e| {
+            ConfigError::new(
+                "DATABASE_URL",
+                format!("not a valid PostgreSQL URL ({e})"),
+            )
+        })?;
+        if parsed.host_str().is_none_or(str::is_empty) && !raw.contains("host=") {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "the PostgreSQL URL names no host",
+            ));
+        }
+        return Ok(DatabaseLocation::Postgres(Secret::new(raw)));
+    }
+    database_path(url).map(DatabaseLocation::Sqlite)
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +138,8 @@ pub struct Settings {
     pub registry_token_ttl_secs: i64,
     /// `EVENT_RETENTION_DAYS`.
     pub event_retention_days: i64,
+    /// `PRUNE_INTERVAL_SECS`.
+    pub prune_interval: Duration,
     pub trusted_proxies: Vec<IpAddr>,
     pub registry_client: RegistryClientSettings,
     pub log_format: LogFormat,
@@ -203,7 +265,7 @@ impl Settings {
             .expect("the defaults are valid");
         settings.host = "127.0.0.1".into();
         settings.port = 0;
-        settings.database.path = database_path.to_path_buf();
+        settings.database.location = DatabaseLocation::Sqlite(database_path.to_path_buf());
         settings.bcrypt_cost = 4;
         settings
     }

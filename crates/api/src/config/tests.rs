@@ -15,7 +15,12 @@ fn defaults_match_the_documented_values() {
     let s = args().settings().unwrap();
     assert_eq!(s.host, "127.0.0.1");
     assert_eq!(s.port, 12000);
-    assert_eq!(s.database.path, PathBuf::from("data/registry-gui.db"));
+    assert_eq!(
+        s.database.sqlite_path(),
+        Some(PathBuf::from("data/registry-gui.db").as_path())
+    );
+    assert_eq!(s.database.max_connections, 10);
+    assert_eq!(s.prune_interval, Duration::from_secs(600));
     assert_eq!(s.registry.url.as_str(), "http://localhost:5000/");
     assert_eq!(s.registry.name, "default");
     assert_eq!(s.jwt_expiry_hours, 24);
@@ -76,6 +81,37 @@ fn database_urls_in_every_spelling_give_a_path() {
     );
     assert!(database_path(Some("postgres://x/y")).is_err());
     assert!(database_path(Some("sqlite::memory:")).is_err());
+}
+
+#[test]
+fn postgres_urls_select_postgres_and_need_secret_key() {
+    for url in ["postgres://u:pw@127.0.0.1:5432/db", "postgresql://u:pw@db/x"] {
+        let location = crate::config::database_location(Some(url)).unwrap();
+        assert!(matches!(location, crate::config::DatabaseLocation::Postgres(_)));
+        // Shown without its password.
+        assert!(!location.to_string().contains("pw"), "{location}");
+    }
+    let mut a = args();
+    a.db.database_url = Some("postgres://u:pw@127.0.0.1:5432/db".into());
+    let err = a.settings().unwrap_err();
+    assert_eq!(err.var, "SECRET_KEY");
+    a.db.secret_key = Some("k".repeat(32));
+    assert!(a.settings().is_ok());
+    for bad in ["0", "1001", "many"] {
+        a.db.database_max_connections = Some(bad.into());
+        assert_eq!(a.settings().unwrap_err().var, "DATABASE_MAX_CONNECTIONS");
+    }
+    a.db.database_max_connections = Some("1000".into());
+    assert_eq!(a.settings().unwrap().database.max_connections, 1000);
+}
+
+#[test]
+fn prune_interval_is_bounded() {
+    let mut a = args();
+    a.prune_interval_secs = Some("0".into());
+    assert_eq!(a.settings().unwrap_err().var, "PRUNE_INTERVAL_SECS");
+    a.prune_interval_secs = Some("5".into());
+    assert_eq!(a.settings().unwrap().prune_interval, Duration::from_secs(5));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Managing grants, for the admin API and the CLI alike.
 use shared::error::ErrorCode;
 use shared::permissions::{AccessLevel, CreateGrantRequest, Grant, GrantList};
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::domain::RepositoryPattern;
 use crate::error::{AppError, AppResult};
@@ -29,7 +29,7 @@ fn grant_not_found(id: i64) -> AppError {
     )
 }
 
-async fn record(pool: &SqlitePool, actor: &Actor, action: &str, grant: &Grant) -> AppResult<()> {
+async fn record(pool: &Db, actor: &Actor, action: &str, grant: &Grant) -> AppResult<()> {
     let detail = format!(
         "grant {}: {} on {}/{}",
         grant.id, grant.access, grant.registry, grant.pattern
@@ -51,7 +51,7 @@ async fn record(pool: &SqlitePool, actor: &Actor, action: &str, grant: &Grant) -
 
 /// Grants, optionally of one user and/or one registry (each must exist: 404 otherwise).
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Db,
     user: Option<&str>,
     registry: Option<&str>,
 ) -> AppResult<GrantList> {
@@ -81,7 +81,7 @@ pub async fn list(
 
 /// Adds a grant. The pattern is checked first (400), then the user and registry (404), then
 /// that the user has no grant with this pattern there yet (409: remove it to change the level).
-pub async fn add(pool: &SqlitePool, actor: &Actor, req: &CreateGrantRequest) -> AppResult<Grant> {
+pub async fn add(pool: &Db, actor: &Actor, req: &CreateGrantRequest) -> AppResult<Grant> {
     let pattern = RepositoryPattern::parse(req.pattern.trim())?;
     let user = users::find_by_username(pool, &req.user)
         .await?
@@ -117,7 +117,7 @@ pub async fn add(pool: &SqlitePool, actor: &Actor, req: &CreateGrantRequest) -> 
 }
 
 /// Removes a grant; it stops counting on the next request.
-pub async fn remove(pool: &SqlitePool, actor: &Actor, id: i64) -> AppResult<()> {
+pub async fn remove(pool: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     let row = table::find(pool, id)
         .await?
         .ok_or_else(|| grant_not_found(id))?;

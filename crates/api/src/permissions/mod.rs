@@ -8,7 +8,7 @@ use shared::auth::Role;
 use shared::error::ErrorCode;
 use shared::permissions::{AccessLevel, DefaultAccess};
 use shared::tokens::TokenScope;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::auth::{AuthUser, Credential};
 use crate::domain::{Access, Reference, RegistryName, RepositoryName, RepositoryPattern};
@@ -59,7 +59,7 @@ pub fn access_from(
 /// The caller's access to the repositories of a registry: one read of the registry with the
 /// caller's grants there.
 pub async fn access(
-    pool: &SqlitePool,
+    pool: &Db,
     auth: &AuthUser,
     lookup: Lookup<'_>,
 ) -> AppResult<Option<(RegistryRow, Access)>> {
@@ -125,7 +125,7 @@ pub async fn for_request(
 }
 
 /// The registries the caller can see (`default_access: role`, a grant there, or admin).
-pub async fn visible_registries(pool: &SqlitePool, auth: &AuthUser) -> AppResult<Vec<RegistryRow>> {
+pub async fn visible_registries(pool: &Db, auth: &AuthUser) -> AppResult<Vec<RegistryRow>> {
     let all = registries::list(pool).await?;
     if auth.role() == Role::Admin {
         return Ok(all);
@@ -138,7 +138,7 @@ pub async fn visible_registries(pool: &SqlitePool, auth: &AuthUser) -> AppResult
 }
 
 /// Whether the caller can see the registry named `name` (for choosing a default registry).
-pub async fn sees_registry(pool: &SqlitePool, auth: &AuthUser, name: &str) -> AppResult<bool> {
+pub async fn sees_registry(pool: &Db, auth: &AuthUser, name: &str) -> AppResult<bool> {
     Ok(visible_registries(pool, auth)
         .await?
         .iter()

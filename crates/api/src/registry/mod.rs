@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use shared::error::ErrorCode;
-use sqlx::SqlitePool;
+use crate::db::Db;
 use url::Url;
 
 pub use client::{Fingerprint, RegistryClient};
@@ -107,6 +107,30 @@ impl RegistryPool {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(name);
+    }
+
+    /// The client of registry `name`, if one is cached (with its caches).
+    pub fn cached(&self, name: &str) -> Option<Arc<RegistryClient>> {
+        self.clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Forgets every registry's tag lists, tag digests and catalog (content stays: it is
+    /// immutable).
+    pub fn clear_listings(&self) {
+        let clients: Vec<Arc<RegistryClient>> = self
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for client in clients {
+            client.invalidate_all_tags();
+        }
     }
 
     /// Drops every client and everything cached (the next requests start cold).
@@ -216,7 +240,7 @@ impl RegistryPool {
 /// of stored passwords. Services take this, not the whole application state.
 #[derive(Clone, Copy)]
 pub struct Resolver<'a> {
-    pub pool: &'a SqlitePool,
+    pub pool: &'a Db,
     pub clients: &'a RegistryPool,
     pub cipher: &'a SecretCipher,
 }

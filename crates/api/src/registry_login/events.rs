@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use shared::error::ErrorCode;
 use shared::registry::TagSummary;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
@@ -80,7 +80,7 @@ fn timestamp(raw: Option<&str>) -> i64 {
 /// The registry for a delivery, after its bearer secret: 404 for an unknown registry, 401 for a
 /// wrong or missing secret (or a registry without one).
 pub async fn authorize(
-    pool: &SqlitePool,
+    pool: &Db,
     name: &str,
     bearer: Option<&str>,
 ) -> AppResult<RegistryRow> {
@@ -100,13 +100,23 @@ pub async fn authorize(
     Ok(row)
 }
 
-/// Stores and audits the manifest events of an envelope; returns (received, newly stored).
+/// What an envelope brought.
+#[derive(Debug, Default)]
+pub struct Received {
+    pub received: usize,
+    /// Events stored for the first time (redeliveries are not).
+    pub stored: usize,
+    /// Repositories whose tags changed, with the tags the events name: caches forget them.
+    pub changed: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Stores and audits the manifest events of an envelope.
 pub async fn receive(
-    pool: &SqlitePool,
+    pool: &Db,
     metrics: &Metrics,
     row: &RegistryRow,
     body: &[u8],
-) -> AppResult<(usize, usize)> {
+) -> AppResult<Received> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
         AppError::bad_request(
             ErrorCode::InvalidRequest,
@@ -114,6 +124,7 @@ pub async fn receive(
         )
     })?;
     let mut stored = 0;
+    let mut changed: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for event in &envelope.events {
         metrics.registry_event(&event.action);
         let manifest_event =
@@ -136,6 +147,10 @@ pub async fn receive(
             .as_ref()
             .and_then(|r| r.addr.as_deref())
             .map(without_port);
+        let tags = changed.entry(repository.to_string()).or_default();
+        if let Some(tag) = event.target.tag.as_deref() {
+            tags.push(tag.to_string());
+        }
         let mut tx = pool.begin().await?;
         let new = registry_events::insert(
             &mut *tx,
@@ -189,12 +204,16 @@ pub async fn receive(
         }
         tx.commit().await?;
     }
-    Ok((envelope.events.len(), stored))
+    Ok(Received {
+        received: envelope.events.len(),
+        stored,
+        changed,
+    })
 }
 
 /// Fills `pushed_at`/`pushed_by` of tags whose current digest has a push event.
 pub async fn annotate(
-    pool: &SqlitePool,
+    pool: &Db,
     registry_id: i64,
     repository: &str,
     tags: &mut [TagSummary],
@@ -220,7 +239,7 @@ pub async fn annotate(
 
 /// The push event of `tag` at `digest`, if one was received: (RFC 3339 time, actor).
 pub async fn pushed(
-    pool: &SqlitePool,
+    pool: &Db,
     registry_id: i64,
     repository: &str,
     tag: &str,

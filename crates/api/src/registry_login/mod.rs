@@ -8,7 +8,7 @@ use shared::auth::Role;
 use shared::error::ErrorCode;
 use shared::permissions::AccessLevel;
 use shared::tokens::TokenScope;
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::access_tokens;
 use crate::auth::attempts::{self, Client};
@@ -90,7 +90,7 @@ fn anonymous_level(row: &RegistryRow, repository: &str) -> Option<AccessLevel> {
 }
 
 impl Realm<'_> {
-    fn pool(&self) -> &SqlitePool {
+    fn pool(&self) -> &Db {
         self.auth.pool
     }
 

@@ -388,7 +388,7 @@ async fn update_registry(
         &body,
     )
     .await?;
-    state.registries.forget(&path);
+    state.coherence().registry_changed(&path).await;
     Ok(HttpResponse::Ok().json(registry))
 }
 
@@ -409,7 +409,7 @@ async fn delete_registry(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     registries::delete(&state.pool, &actor(&req, &state, &admin), &path).await?;
-    state.registries.forget(&path);
+    state.coherence().registry_changed(&path).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,4 +1,4 @@
-//! Liveness and metrics: outside `/api`, no session needed.
+//! Liveness, readiness and metrics: outside `/api`, no session needed.
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use shared::error::ErrorCode;
@@ -11,11 +11,21 @@ struct Liveness {
     /// Always `ok`.
     status: &'static str,
 }
+
+/// The body of `/readyz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Readiness {
+    /// Always `ready` (a replica that is not ready answers 503 `database_unavailable`).
+    status: &'static str,
+    /// `sqlite` or `postgres`.
+    database: &'static str,
+}
 use crate::state::AppState;
 
 super::routes! {
     get "/healthz" => healthz [public],
     head "/healthz" => healthz_head [public],
+    get "/readyz" => readyz [public],
     get "/metrics" => metrics [public],
 }
 
@@ -24,7 +34,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz, healthz_head, metrics))]
+#[openapi(paths(healthz, healthz_head, readyz, metrics))]
 pub struct Doc;
 
 /// Liveness: the process serves requests. Says nothing about registries (see `/api/health`).
@@ -50,6 +60,34 @@ async fn healthz() -> HttpResponse {
 )]
 async fn healthz_head() -> HttpResponse {
     healthz().await
+}
+
+/// Readiness, for load balancers: the database answers a trivial statement within 3 s. Never
+/// cached. A replica whose database is unreachable, or does not answer, is taken out of the
+/// rotation (503) and comes back by itself when it answers again.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready: the database answers.", body = inline(Readiness),
+         example = json!({"status": "ready", "database": "postgres"})),
+        (status = 503, description = "`database_unavailable`: the database does not answer.", body = shared::ErrorBody,
+         example = json!({"error": {"code": "database_unavailable", "message": "the database does not answer"}})),
+    ),
+)]
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(3), state.pool.ping()).await;
+    match answered {
+        Ok(Ok(())) => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(Readiness {
+                status: "ready",
+                database: state.pool.backend().as_str(),
+            })),
+        Ok(Err(e)) => Err(AppError::database_unavailable(&e)),
+        Err(_) => Err(AppError::database_unavailable(&sqlx::Error::PoolTimedOut)),
+    }
 }
 
 /// Prometheus metrics (text format 0.0.4): requests by route and status, latency histograms,
@@ -85,8 +123,15 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
         }
     }
     let active = crate::storage::sessions::count_all(&state.pool).await?;
+    let pool = state.pool.pool();
+    let database = crate::metrics::DatabaseGauges {
+        backend: state.pool.backend().as_str(),
+        statements: state.pool.statements(),
+        open: pool.size(),
+        idle: pool.num_idle(),
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(state.metrics.render(active)))
+        .body(state.metrics.render(active, &database)))
 }

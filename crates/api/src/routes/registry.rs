@@ -305,7 +305,17 @@ async fn repository_delete(
         Reference::Tag(_) => hidden::reference(&handle, &repo, &reference),
         Reference::Digest(_) => hidden::repository(&handle, &repo),
     })?;
-    let (response, deleted) = delete::delete_reference(&handle, &repo, &reference).await?;
+    let result = delete::delete_reference(&handle, &repo, &reference).await;
+    // Even a failed delete may have changed something upstream: every replica forgets.
+    let changed = match &result {
+        Ok((_, deleted)) => deleted.removed_tags.clone(),
+        Err(_) => reference_tags(&reference),
+    };
+    state
+        .coherence()
+        .repository_changed(&handle.name, repo.as_str(), &changed)
+        .await;
+    let (response, deleted) = result?;
     record_deletions(&state, &req, &auth, &handle, &repo, &[deleted]).await;
     Ok(HttpResponse::Ok().json(response))
 }
@@ -348,11 +358,28 @@ async fn repository_post(
     require_write(&handle, &access, &repo, || {
         hidden::repository(&handle, &repo)
     })?;
-    let outcome = delete::delete_tags(&handle, &repo, &tags).await?;
+    let result = delete::delete_tags(&handle, &repo, &tags).await;
+    let mut changed: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    if let Ok(outcome) = &result {
+        changed.extend(outcome.deleted.iter().flat_map(|d| d.removed_tags.iter().cloned()));
+    }
+    state
+        .coherence()
+        .repository_changed(&handle.name, repo.as_str(), &changed)
+        .await;
+    let outcome = result?;
     record_deletions(&state, &req, &auth, &handle, &repo, &outcome.deleted).await;
     Ok(HttpResponse::Ok().json(BulkDeleteResponse {
         results: outcome.results,
     }))
+}
+
+/// The tag a reference names, if it names one.
+fn reference_tags(reference: &Reference) -> Vec<String> {
+    match reference {
+        Reference::Tag(t) => vec![t.to_string()],
+        Reference::Digest(_) => Vec::new(),
+    }
 }
 
 /// A delete needs `write`. Without even `read`, the answer is the one a repository the registry

@@ -60,8 +60,18 @@ async fn receive_events(
         }
         body.extend_from_slice(&chunk);
     }
-    let (received, stored) = events::receive(&state.pool, &state.metrics, &row, &body).await?;
-    Ok(HttpResponse::Ok().json(EventsReceived { received, stored }))
+    let received = events::receive(&state.pool, &state.metrics, &row, &body).await?;
+    // A push or delete changes the repository's tags: every replica forgets its listing.
+    for (repository, tags) in &received.changed {
+        state
+            .coherence()
+            .repository_changed(&row.name, repository, tags)
+            .await;
+    }
+    Ok(HttpResponse::Ok().json(EventsReceived {
+        received: received.received,
+        stored: received.stored,
+    }))
 }
 
 /// What the registry's `config.yml` needs to make registry-gui its login (`auth.token`) and to

@@ -1,6 +1,8 @@
 //! The `access_tokens` table. A token is found by the SHA-256 of its secret, together with its
 //! owner, in one indexed read: checking a token costs no more than checking a session.
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::Any;
+
+use crate::db::Db;
 
 use super::unix_now;
 use super::users::UserRow;
@@ -43,15 +45,20 @@ pub struct NewToken<'a> {
 /// the insert are one statement, so parallel creations cannot overshoot. `None` when refused.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert_if_under(
-    pool: &SqlitePool,
+    pool: &Db,
     token: NewToken<'_>,
     max_live: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let now = unix_now();
-    let result = sqlx::query(
+    // PostgreSQL runs concurrent statements side by side: the claim is serialised explicitly.
+    let mut tx = pool
+        .begin_serialized(&format!("access_tokens:{}", token.user_id))
+        .await?;
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO access_tokens (user_id, name, prefix, secret_hash, scopes, created_at, expires_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-         WHERE (SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1 AND expires_at > ?6) < ?8",
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE (SELECT COUNT(*) FROM access_tokens WHERE user_id = $1 AND expires_at > $6) < $8
+         RETURNING id",
     )
     .bind(token.user_id)
     .bind(token.name)
@@ -61,16 +68,17 @@ pub async fn insert_if_under(
     .bind(now)
     .bind(token.expires_at)
     .bind(max_live)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok((result.rows_affected() == 1).then(|| result.last_insert_rowid()))
+    tx.commit().await?;
+    Ok(id)
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn find(pool: &SqlitePool, id: i64) -> Result<Option<OwnedTokenRow>, sqlx::Error> {
+pub async fn find(pool: &Db, id: i64) -> Result<Option<OwnedTokenRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS}, u.username FROM access_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.id = ?"
+         WHERE t.id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
@@ -92,13 +100,13 @@ pub struct TokenUse {
 /// The token with this secret hash and its owner, or `None`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_by_hash(
-    pool: &SqlitePool,
+    pool: &Db,
     secret_hash: &str,
 ) -> Result<Option<TokenUse>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT t.id AS token_id, t.scopes AS token_scopes, t.expires_at AS token_expires_at,
          t.last_used_at AS token_last_used_at, {}
-         FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?",
+         FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1",
         super::users::COLUMNS_AS_U
     ))
     .bind(secret_hash)
@@ -108,9 +116,9 @@ pub async fn find_by_hash(
 
 /// The user's tokens, newest first.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn list_for_user(pool: &SqlitePool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
+pub async fn list_for_user(pool: &Db, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM access_tokens t WHERE t.user_id = ? ORDER BY t.id DESC"
+        "SELECT {COLUMNS} FROM access_tokens t WHERE t.user_id = $1 ORDER BY t.id DESC"
     ))
     .bind(user_id)
     .fetch_all(pool)
@@ -120,12 +128,12 @@ pub async fn list_for_user(pool: &SqlitePool, user_id: i64) -> Result<Vec<TokenR
 /// Everyone's tokens (or one user's), newest first.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn list_all(
-    pool: &SqlitePool,
+    pool: &Db,
     username: Option<&str>,
 ) -> Result<Vec<OwnedTokenRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS}, u.username FROM access_tokens t JOIN users u ON u.id = t.user_id
-         WHERE ?1 IS NULL OR u.username = ?1 ORDER BY t.id DESC"
+         WHERE $1 IS NULL OR u.username = $1 ORDER BY t.id DESC"
     ))
     .bind(username)
     .fetch_all(pool)
@@ -134,8 +142,8 @@ pub async fn list_all(
 
 /// Deletes one token; `false` when there was none.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM access_tokens WHERE id = ?")
+pub async fn delete(pool: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM access_tokens WHERE id = $1")
         .bind(id)
         .execute(pool)
         .await?;
@@ -149,9 +157,9 @@ pub async fn delete_for_user<'e, E>(
     user_id: i64,
 ) -> Result<Vec<(i64, String)>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
-    sqlx::query_as("DELETE FROM access_tokens WHERE user_id = ? RETURNING id, name")
+    sqlx::query_as("DELETE FROM access_tokens WHERE user_id = $1 RETURNING id, name")
         .bind(user_id)
         .fetch_all(executor)
         .await
@@ -161,7 +169,7 @@ where
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn delete_all<'e, E>(executor: E) -> Result<u64, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
     let result = sqlx::query("DELETE FROM access_tokens")
         .execute(executor)
@@ -173,15 +181,15 @@ where
 /// the statement, so concurrent requests of one script write once.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn touch(
-    pool: &SqlitePool,
+    pool: &Db,
     id: i64,
     ip: &str,
     min_interval_secs: i64,
 ) -> Result<(), sqlx::Error> {
     let now = unix_now();
     sqlx::query(
-        "UPDATE access_tokens SET last_used_at = ?1, last_used_ip = ?2
-         WHERE id = ?3 AND (last_used_at IS NULL OR last_used_at <= ?1 - ?4)",
+        "UPDATE access_tokens SET last_used_at = $1, last_used_ip = $2
+         WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $1 - $4)",
     )
     .bind(now)
     .bind(ip)
@@ -194,8 +202,8 @@ pub async fn touch(
 
 /// Live (unexpired) tokens in all, for `/metrics`.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn count_live(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM access_tokens WHERE expires_at > ?")
+pub async fn count_live(pool: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM access_tokens WHERE expires_at > $1")
         .bind(unix_now())
         .fetch_one(pool)
         .await

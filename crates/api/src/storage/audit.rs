@@ -1,6 +1,8 @@
 //! The `audit_log` table.
 use shared::admin::AuditEvent;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::Any;
+
+use crate::db::Db;
 
 use super::now_rfc3339;
 
@@ -37,7 +39,7 @@ pub struct NewEvent<'a> {
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn record<'e, E>(executor: E, event: NewEvent<'_>) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
     record_returning_id(executor, event).await.map(|_| ())
 }
@@ -49,11 +51,11 @@ pub async fn record_returning_id<'e, E>(
     event: NewEvent<'_>,
 ) -> Result<i64, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
-    let result = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO audit_log (time, actor, ip, action, target, outcome, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(now_rfc3339())
     .bind(event.actor)
@@ -62,18 +64,17 @@ where
     .bind(event.target)
     .bind(event.outcome)
     .bind(event.detail)
-    .execute(executor)
-    .await?;
-    Ok(result.last_insert_rowid())
+    .fetch_one(executor)
+    .await
 }
 
 /// Brings the detail of an event up to date (the count of a `login_throttled` event).
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn update_detail<'e, E>(executor: E, id: i64, detail: &str) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
-    sqlx::query("UPDATE audit_log SET detail = ? WHERE id = ?")
+    sqlx::query("UPDATE audit_log SET detail = $1 WHERE id = $2")
         .bind(detail)
         .bind(id)
         .execute(executor)
@@ -83,10 +84,10 @@ where
 
 /// Deletes events older than `days` days; returns how many.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn prune_older_than(pool: &SqlitePool, days: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune_older_than(pool: &Db, days: i64) -> Result<u64, sqlx::Error> {
     let cutoff = super::to_rfc3339(chrono::Utc::now() - chrono::Duration::days(days));
     // RFC 3339 UTC with second precision sorts as text.
-    let result = sqlx::query("DELETE FROM audit_log WHERE time < ?")
+    let result = sqlx::query("DELETE FROM audit_log WHERE time < $1")
         .bind(cutoff)
         .execute(pool)
         .await?;
@@ -118,29 +119,42 @@ struct Row {
 /// Newest first; returns the page and the id to pass as `before` for the next one.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Db,
     filter: &Filter,
 ) -> Result<(Vec<AuditEvent>, Option<i64>), sqlx::Error> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+    // Each filter is written only when set, so every query keeps an index it can use; the
+    // placeholders are numbered in order of the filters present.
+    let mut sql = String::from(
         "SELECT id, time, actor, ip, action, target, outcome, detail FROM audit_log WHERE 1 = 1",
     );
-    if let Some(user) = &filter.user {
-        q.push(" AND (actor = ")
-            .push_bind(user.clone())
-            .push(" OR target = ")
-            .push_bind(user.clone())
-            .push(")");
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if filter.user.is_some() {
+        let p = next();
+        sql.push_str(&format!(" AND (actor = ${p} OR target = ${p})"));
     }
-    if let Some(action) = &filter.action {
-        q.push(" AND action = ").push_bind(action.clone());
+    if filter.action.is_some() {
+        sql.push_str(&format!(" AND action = ${}", next()));
     }
-    if let Some(before) = filter.before {
-        q.push(" AND id < ").push_bind(before);
+    if filter.before.is_some() {
+        sql.push_str(&format!(" AND id < ${}", next()));
     }
     // One extra row tells whether there is a next page.
-    q.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(filter.limit + 1);
-    let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", next()));
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    if let Some(user) = &filter.user {
+        q = q.bind(user.clone());
+    }
+    if let Some(action) = &filter.action {
+        q = q.bind(action.clone());
+    }
+    if let Some(before) = filter.before {
+        q = q.bind(before);
+    }
+    let mut rows: Vec<Row> = q.bind(filter.limit + 1).fetch_all(pool).await?;
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit as usize);
     let next_before = if more {

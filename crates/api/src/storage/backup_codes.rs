@@ -1,5 +1,7 @@
 //! The `backup_codes` table: only keyed hashes are stored; each code works once.
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, Transaction};
+
+use crate::db::Db;
 
 use super::now_rfc3339;
 
@@ -12,16 +14,16 @@ pub struct BackupCodeRow {
 /// Replaces every code of the user with `hashes`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn replace_all(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     user_id: i64,
     hashes: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM backup_codes WHERE user_id = ?")
+    sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
     for hash in hashes {
-        sqlx::query("INSERT INTO backup_codes (user_id, code_hash, keyed) VALUES (?, ?, 1)")
+        sqlx::query("INSERT INTO backup_codes (user_id, code_hash, keyed) VALUES ($1, $2, 1)")
             .bind(user_id)
             .bind(hash)
             .execute(&mut **tx)
@@ -31,8 +33,8 @@ pub async fn replace_all(
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND used_at IS NULL")
+pub async fn count_unused(pool: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM backup_codes WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)
         .fetch_one(pool)
         .await
@@ -42,14 +44,15 @@ pub async fn count_unused(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::
 /// or a concurrent request used it first).
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn use_code(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     user_id: i64,
     code_hash: &str,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE backup_codes SET used_at = ? WHERE id = (
+        "UPDATE backup_codes SET used_at = $1 WHERE id = (
            SELECT id FROM backup_codes
-           WHERE user_id = ? AND code_hash = ? AND keyed = 1 AND used_at IS NULL LIMIT 1)",
+           WHERE user_id = $2 AND code_hash = $3 AND keyed = 1 AND used_at IS NULL LIMIT 1)
+         AND used_at IS NULL",
     )
     .bind(now_rfc3339())
     .bind(user_id)
@@ -61,7 +64,7 @@ pub async fn use_code(
 
 /// Codes still stored as a plain SHA-256 (databases from before keyed hashes).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn unkeyed(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
+pub async fn unkeyed(tx: &mut Transaction<'_, Any>) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
     sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE keyed = 0")
         .fetch_all(&mut **tx)
         .await
@@ -69,11 +72,11 @@ pub async fn unkeyed(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<BackupCodeR
 
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn store_keyed(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     id: i64,
     keyed_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE backup_codes SET code_hash = ?, keyed = 1 WHERE id = ?")
+    sqlx::query("UPDATE backup_codes SET code_hash = $1, keyed = 1 WHERE id = $2")
         .bind(keyed_hash)
         .bind(id)
         .execute(&mut **tx)

@@ -1,6 +1,8 @@
 //! The `login_challenges` table: the step between a correct password and the second factor.
 //! Only a hash of the login token is stored.
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, Transaction};
+
+use crate::db::Db;
 
 use super::unix_now;
 use super::users::UserRow;
@@ -45,7 +47,7 @@ impl ChallengeRow {
 /// lock state that `user` was read with; `false` when it changed in between.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &Db,
     token_hash: &str,
     user: &UserRow,
     purpose: Purpose,
@@ -54,7 +56,7 @@ pub async fn insert(
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO login_challenges (token_hash, user_id, purpose, pending_secret, expires_at)
-         SELECT ?, id, ?, ?, ? FROM users WHERE id = ? AND token_version = ? AND locked = 0",
+         SELECT $1, id, $2, $3, $4 FROM users WHERE id = $5 AND token_version = $6 AND locked = 0",
     )
     .bind(token_hash)
     .bind(purpose.as_str())
@@ -70,12 +72,12 @@ pub async fn insert(
 /// The live challenge for this token hash, if it has not expired.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_live(
-    pool: &SqlitePool,
+    pool: &Db,
     token_hash: &str,
 ) -> Result<Option<ChallengeRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT token_hash, user_id, purpose, pending_secret, attempts, expires_at
-         FROM login_challenges WHERE token_hash = ? AND expires_at > ?",
+         FROM login_challenges WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(token_hash)
     .bind(unix_now())
@@ -88,13 +90,13 @@ pub async fn find_live(
 /// statement, so a burst of parallel guesses gets exactly `max_attempts` checks.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn claim_attempt(
-    pool: &SqlitePool,
+    pool: &Db,
     token_hash: &str,
     max_attempts: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE login_challenges SET attempts = attempts + 1
-         WHERE token_hash = ? AND attempts < ? AND expires_at > ?",
+         WHERE token_hash = $1 AND attempts < $2 AND expires_at > $3",
     )
     .bind(token_hash)
     .bind(max_attempts)
@@ -107,10 +109,10 @@ pub async fn claim_attempt(
 /// Consumes the challenge; `false` when another request consumed it first.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn consume(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     token_hash: &str,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM login_challenges WHERE token_hash = ?")
+    let result = sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&mut **tx)
         .await?;
@@ -118,8 +120,8 @@ pub async fn consume(
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn prune_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM login_challenges WHERE expires_at <= ?")
+pub async fn prune_expired(pool: &Db) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM login_challenges WHERE expires_at <= $1")
         .bind(unix_now())
         .execute(pool)
         .await?;

@@ -1,5 +1,5 @@
 //! The `grants` table: repository permissions per user and registry.
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::now_rfc3339;
 
@@ -24,16 +24,17 @@ const SELECT: &str = "SELECT g.id, g.user_id, u.username, g.registry_id, r.name 
 /// Inserts a grant; `None` when the user already has one with this pattern on this registry.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &Db,
     user_id: i64,
     registry_id: i64,
     pattern: &str,
     access: &str,
     created_by: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let result = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO grants (user_id, registry_id, pattern, access, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, registry_id, pattern) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, registry_id, pattern) DO NOTHING
+         RETURNING id",
     )
     .bind(user_id)
     .bind(registry_id)
@@ -41,14 +42,13 @@ pub async fn insert(
     .bind(access)
     .bind(now_rfc3339())
     .bind(created_by)
-    .execute(pool)
-    .await?;
-    Ok((result.rows_affected() == 1).then(|| result.last_insert_rowid()))
+    .fetch_optional(pool)
+    .await
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn find(pool: &SqlitePool, id: i64) -> Result<Option<GrantRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE g.id = ?"))
+pub async fn find(pool: &Db, id: i64) -> Result<Option<GrantRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE g.id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await
@@ -57,12 +57,12 @@ pub async fn find(pool: &SqlitePool, id: i64) -> Result<Option<GrantRow>, sqlx::
 /// Grants, optionally of one user and/or one registry, by user, registry and pattern.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Db,
     user_id: Option<i64>,
     registry_id: Option<i64>,
 ) -> Result<Vec<GrantRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{SELECT} WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR g.registry_id = ?2)
+        "{SELECT} WHERE ($1 IS NULL OR g.user_id = $1) AND ($2 IS NULL OR g.registry_id = $2)
          ORDER BY u.username, r.name, g.pattern"
     ))
     .bind(user_id)
@@ -74,11 +74,11 @@ pub async fn list(
 /// The (pattern, access) pairs of one user on one registry: what a request needs.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn patterns(
-    pool: &SqlitePool,
+    pool: &Db,
     user_id: i64,
     registry_id: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT pattern, access FROM grants WHERE user_id = ? AND registry_id = ?")
+    sqlx::query_as("SELECT pattern, access FROM grants WHERE user_id = $1 AND registry_id = $2")
         .bind(user_id)
         .bind(registry_id)
         .fetch_all(pool)
@@ -87,8 +87,8 @@ pub async fn patterns(
 
 /// The registries where the user holds at least one grant.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn registries_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT registry_id FROM grants WHERE user_id = ?")
+pub async fn registries_of(pool: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT registry_id FROM grants WHERE user_id = $1")
         .bind(user_id)
         .fetch_all(pool)
         .await
@@ -96,8 +96,8 @@ pub async fn registries_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<i64>, 
 
 /// Deletes one grant; `false` when there was none.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM grants WHERE id = ?")
+pub async fn delete(pool: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM grants WHERE id = $1")
         .bind(id)
         .execute(pool)
         .await?;
@@ -106,9 +106,9 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
 
 /// Whether the user holds at least one `write` grant (a viewer may then hold `write` tokens).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn has_write(pool: &SqlitePool, user_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn has_write(pool: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM grants WHERE user_id = ? AND access = 'write' LIMIT 1")
+        sqlx::query_scalar("SELECT 1 FROM grants WHERE user_id = $1 AND access = 'write' LIMIT 1")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;

@@ -1,8 +1,10 @@
 //! The `registries` table. Passwords are stored encrypted (see `crypto`); this module only
 //! moves the ciphertext.
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::Any;
 
-use super::now_rfc3339;
+use crate::db::Db;
+
+use super::{now_rfc3339, Flag};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RegistryRow {
@@ -12,8 +14,11 @@ pub struct RegistryRow {
     pub username: Option<String>,
     pub password_encrypted: Option<String>,
     pub pull_host: Option<String>,
+    #[sqlx(try_from = "Flag")]
     pub insecure_tls: bool,
+    #[sqlx(try_from = "Flag")]
     pub read_only: bool,
+    #[sqlx(try_from = "Flag")]
     pub bootstrapped: bool,
     /// `role` or `none` (`shared::permissions::DefaultAccess`).
     pub default_access: String,
@@ -48,7 +53,7 @@ const COLUMNS: &str = "id, name, url, username, password_encrypted, pull_host, i
     created_at, created_by";
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn list(pool: &SqlitePool) -> Result<Vec<RegistryRow>, sqlx::Error> {
+pub async fn list(pool: &Db) -> Result<Vec<RegistryRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM registries ORDER BY name"))
         .fetch_all(pool)
         .await
@@ -57,9 +62,9 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<RegistryRow>, sqlx::Error> {
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find<'e, E>(executor: E, name: &str) -> Result<Option<RegistryRow>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM registries WHERE name = ?"))
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM registries WHERE name = $1"))
         .bind(name)
         .fetch_optional(executor)
         .await
@@ -82,7 +87,7 @@ pub type GrantPairs = Vec<(String, String)>;
 /// grammar), so they travel newline-separated.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_with_grants(
-    pool: &SqlitePool,
+    pool: &Db,
     lookup: Lookup<'_>,
     user_id: i64,
 ) -> Result<Option<(RegistryRow, GrantPairs)>, sqlx::Error> {
@@ -93,13 +98,13 @@ pub async fn find_with_grants(
         grants: Option<String>,
     }
     let condition = match lookup {
-        Lookup::Name(_) => "name = ?2",
-        Lookup::Bootstrapped => "bootstrapped = 1 AND ?2 IS NULL",
-        Lookup::TokenService(_) => "token_service = ?2",
+        Lookup::Name(_) => "name = $2",
+        Lookup::Bootstrapped => "bootstrapped = 1 AND $2 IS NULL",
+        Lookup::TokenService(_) => "token_service = $2",
     };
     let found: Option<Joined> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, (SELECT group_concat(g.access || ' ' || g.pattern, char(10))
-           FROM grants g WHERE g.user_id = ?1 AND g.registry_id = registries.id) AS grants
+        "SELECT {COLUMNS}, (SELECT string_agg(g.access || ' ' || g.pattern, $3)
+           FROM grants g WHERE g.user_id = $1 AND g.registry_id = registries.id) AS grants
          FROM registries WHERE {condition} ORDER BY id LIMIT 1"
     ))
     .bind(user_id)
@@ -107,6 +112,7 @@ pub async fn find_with_grants(
         Lookup::Name(value) | Lookup::TokenService(value) => Some(value),
         Lookup::Bootstrapped => None,
     })
+    .bind("\n")
     .fetch_optional(pool)
     .await?;
     Ok(found.map(|j| {
@@ -126,11 +132,11 @@ pub async fn find_with_grants(
 /// The registry whose `token_service` is `service`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn find_by_token_service(
-    pool: &SqlitePool,
+    pool: &Db,
     service: &str,
 ) -> Result<Option<RegistryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM registries WHERE token_service = ?"
+        "SELECT {COLUMNS} FROM registries WHERE token_service = $1"
     ))
     .bind(service)
     .fetch_optional(pool)
@@ -139,7 +145,7 @@ pub async fn find_by_token_service(
 
 /// The registry configured through `REGISTRY_URL`.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn find_bootstrapped(pool: &SqlitePool) -> Result<Option<RegistryRow>, sqlx::Error> {
+pub async fn find_bootstrapped(pool: &Db) -> Result<Option<RegistryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM registries WHERE bootstrapped = 1 ORDER BY id LIMIT 1"
     ))
@@ -164,11 +170,11 @@ pub struct NewRegistry<'a> {
 
 /// Inserts a registry; `Ok(false)` when the name is taken.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert(pool: &Db, r: NewRegistry<'_>) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
          read_only, default_access, token_service, anonymous_pull, events_secret_hash, created_at,
-         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT(name) DO NOTHING",
     )
     .bind(r.name)
@@ -176,8 +182,8 @@ pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx:
     .bind(r.username)
     .bind(r.password_encrypted)
     .bind(r.pull_host)
-    .bind(r.insecure_tls)
-    .bind(r.read_only)
+    .bind(Flag(r.insecure_tls))
+    .bind(Flag(r.read_only))
     .bind(r.default_access)
     .bind(r.token_service)
     .bind(r.anonymous_pull)
@@ -192,15 +198,15 @@ pub async fn insert(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<bool, sqlx:
 /// Makes the registry from `REGISTRY_*` exist with exactly that configuration (created or
 /// updated, never duplicated) and marks it as the bootstrapped one.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Result<(), sqlx::Error> {
+pub async fn upsert_bootstrapped(pool: &Db, r: NewRegistry<'_>) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE registries SET bootstrapped = 0 WHERE name <> ?")
+    sqlx::query("UPDATE registries SET bootstrapped = 0 WHERE name <> $1")
         .bind(r.name)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO registries (name, url, username, password_encrypted, pull_host, insecure_tls,
-         read_only, bootstrapped, created_at, created_by) VALUES (?, ?, ?, ?, ?, 0, 0, 1, ?, NULL)
+         read_only, bootstrapped, created_at, created_by) VALUES ($1, $2, $3, $4, $5, 0, 0, 1, $6, NULL)
          ON CONFLICT(name) DO UPDATE SET url = excluded.url, username = excluded.username,
          password_encrypted = excluded.password_encrypted, pull_host = excluded.pull_host,
          bootstrapped = 1",
@@ -218,18 +224,18 @@ pub async fn upsert_bootstrapped(pool: &SqlitePool, r: NewRegistry<'_>) -> Resul
 
 /// Writes every field of `row` (looked up by id).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::Error> {
+pub async fn update(pool: &Db, row: &RegistryRow) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE registries SET url = ?, username = ?, password_encrypted = ?, pull_host = ?,
-         insecure_tls = ?, read_only = ?, default_access = ?, token_service = ?, anonymous_pull = ?,
-         events_secret_hash = ? WHERE id = ?",
+        "UPDATE registries SET url = $1, username = $2, password_encrypted = $3, pull_host = $4,
+         insecure_tls = $5, read_only = $6, default_access = $7, token_service = $8, anonymous_pull = $9,
+         events_secret_hash = $10 WHERE id = $11",
     )
     .bind(&row.url)
     .bind(&row.username)
     .bind(&row.password_encrypted)
     .bind(&row.pull_host)
-    .bind(row.insecure_tls)
-    .bind(row.read_only)
+    .bind(Flag(row.insecure_tls))
+    .bind(Flag(row.read_only))
     .bind(&row.default_access)
     .bind(&row.token_service)
     .bind(&row.anonymous_pull)
@@ -241,13 +247,13 @@ pub async fn update(pool: &SqlitePool, row: &RegistryRow) -> Result<bool, sqlx::
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn delete(pool: &SqlitePool, name: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: &Db, name: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let result = sqlx::query("DELETE FROM registries WHERE name = ?")
+    let result = sqlx::query("DELETE FROM registries WHERE name = $1")
         .bind(name)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE users SET default_registry = NULL WHERE default_registry = ?")
+    sqlx::query("UPDATE users SET default_registry = NULL WHERE default_registry = $1")
         .bind(name)
         .execute(&mut *tx)
         .await?;

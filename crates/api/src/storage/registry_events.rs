@@ -1,6 +1,6 @@
 //! The `registry_events` table: manifest pushes and deletes the registry reported, once per
 //! event id.
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 pub struct NewEvent<'a> {
     pub registry_id: i64,
@@ -18,11 +18,11 @@ pub struct NewEvent<'a> {
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn insert<'e, E>(executor: E, e: NewEvent<'_>) -> Result<bool, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let result = sqlx::query(
         "INSERT INTO registry_events (registry_id, event_id, action, repository, tag, digest, actor,
-         addr, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         addr, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
     )
     .bind(e.registry_id)
     .bind(e.event_id)
@@ -44,13 +44,13 @@ pub type Push = (String, String, Option<String>, i64);
 /// The latest push of each tag of `repository`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn latest_pushes(
-    pool: &SqlitePool,
+    pool: &Db,
     registry_id: i64,
     repository: &str,
 ) -> Result<Vec<Push>, sqlx::Error> {
     sqlx::query_as(
         "SELECT tag, digest, actor, MAX(at) FROM registry_events
-         WHERE registry_id = ? AND repository = ? AND action = 'push'
+         WHERE registry_id = $1 AND repository = $2 AND action = 'push'
            AND tag IS NOT NULL AND digest IS NOT NULL
          GROUP BY tag, digest",
     )
@@ -62,8 +62,8 @@ pub async fn latest_pushes(
 
 /// Deletes events older than `days` (by their own timestamp).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn prune_older_than(pool: &SqlitePool, days: i64) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM registry_events WHERE at < ?")
+pub async fn prune_older_than(pool: &Db, days: i64) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM registry_events WHERE at < $1")
         .bind(super::unix_now() - days * 86_400)
         .execute(pool)
         .await?;

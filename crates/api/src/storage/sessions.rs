@@ -1,7 +1,9 @@
 //! The `live_sessions` table: every session issued and not yet ended. A session token is only
 //! accepted while its `jti` is here, so logout, revocation and a restored backup end sessions at
 //! once, and the count of rows is the real number of active sessions.
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::Any;
+
+use crate::db::Db;
 
 use super::unix_now;
 
@@ -13,9 +15,9 @@ pub async fn insert<'e, E>(
     expires_at: i64,
 ) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
-    sqlx::query("INSERT INTO live_sessions (jti, user_id, expires_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO live_sessions (jti, user_id, expires_at) VALUES ($1, $2, $3)")
         .bind(jti)
         .bind(user_id)
         .bind(expires_at)
@@ -26,9 +28,9 @@ where
 
 /// Whether the session `jti` of `user_id` is live (issued, not ended, not expired).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn is_live(pool: &SqlitePool, jti: &str, user_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_live(pool: &Db, jti: &str, user_id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM live_sessions WHERE jti = ? AND user_id = ? AND expires_at > ?",
+        "SELECT 1 FROM live_sessions WHERE jti = $1 AND user_id = $2 AND expires_at > $3",
     )
     .bind(jti)
     .bind(user_id)
@@ -40,8 +42,8 @@ pub async fn is_live(pool: &SqlitePool, jti: &str, user_id: i64) -> Result<bool,
 
 /// Ends one session (logout).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn end(pool: &SqlitePool, jti: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM live_sessions WHERE jti = ?")
+pub async fn end(pool: &Db, jti: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM live_sessions WHERE jti = $1")
         .bind(jti)
         .execute(pool)
         .await?;
@@ -50,19 +52,19 @@ pub async fn end(pool: &SqlitePool, jti: &str) -> Result<(), sqlx::Error> {
 
 /// Ends every session (a restored backup: sessions issued before it must not come back).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn end_all<'e, E>(executor: E) -> Result<u64, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Sqlite>,
-{
-    let result = sqlx::query("DELETE FROM live_sessions; DELETE FROM login_challenges;")
-        .execute(executor)
+pub async fn end_all(tx: &mut sqlx::Transaction<'_, Any>) -> Result<u64, sqlx::Error> {
+    let sessions = sqlx::query("DELETE FROM live_sessions")
+        .execute(&mut **tx)
         .await?;
-    Ok(result.rows_affected())
+    sqlx::query("DELETE FROM login_challenges")
+        .execute(&mut **tx)
+        .await?;
+    Ok(sessions.rows_affected())
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn count_for_user(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM live_sessions WHERE user_id = ? AND expires_at > ?")
+pub async fn count_for_user(pool: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM live_sessions WHERE user_id = $1 AND expires_at > $2")
         .bind(user_id)
         .bind(unix_now())
         .fetch_one(pool)
@@ -70,8 +72,8 @@ pub async fn count_for_user(pool: &SqlitePool, user_id: i64) -> Result<i64, sqlx
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM live_sessions WHERE expires_at > ?")
+pub async fn count_all(pool: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM live_sessions WHERE expires_at > $1")
         .bind(unix_now())
         .fetch_one(pool)
         .await
@@ -79,8 +81,8 @@ pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 
 /// Expired sessions are refused by their `exp` anyway: their rows can go.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn prune_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM live_sessions WHERE expires_at <= ?")
+pub async fn prune_expired(pool: &Db) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM live_sessions WHERE expires_at <= $1")
         .bind(unix_now())
         .execute(pool)
         .await?;

@@ -6,7 +6,7 @@
 //! count < limit` statement, which SQLite runs under the write lock, so a burst of parallel
 //! attempts cannot all read "under the limit" before any of them is counted. A successful
 //! attempt gives its claim back ([`release`]); a failed one leaves it as the recorded failure.
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::unix_now;
 
@@ -54,19 +54,22 @@ pub enum Claim {
 /// Claims one attempt for `username` from `ip`, or says which limit refuses it and for how long.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn claim(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     ip: &str,
     limits: Limits,
 ) -> Result<Claim, sqlx::Error> {
     let now = unix_now();
     let since = now - limits.window_secs;
-    let inserted = sqlx::query(
+    // PostgreSQL runs concurrent statements side by side: the claim is serialised explicitly.
+    let mut tx = pool.begin_serialized("login_failures").await?;
+    let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO login_failures (username, ip, at)
-         SELECT ?1, ?2, ?3
-         WHERE (SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND ip = ?2 AND at > ?4) < ?5
-           AND (SELECT COUNT(*) FROM login_failures WHERE ip = ?2 AND at > ?4) < ?6
-           AND (SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at > ?4) < ?7",
+         SELECT $1, $2, $3
+         WHERE (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND ip = $2 AND at > $4) < $5
+           AND (SELECT COUNT(*) FROM login_failures WHERE ip = $2 AND at > $4) < $6
+           AND (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $4) < $7
+         RETURNING id",
     )
     .bind(username)
     .bind(ip)
@@ -75,10 +78,11 @@ pub async fn claim(
     .bind(limits.per_user_and_ip)
     .bind(limits.per_ip)
     .bind(limits.per_user_total)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok(Claim::Granted(inserted.last_insert_rowid()));
+    tx.commit().await?;
+    if let Some(id) = inserted {
+        return Ok(Claim::Granted(id));
     }
     let checks = [
         (
@@ -111,8 +115,8 @@ pub async fn claim(
 
 /// Gives back a claimed attempt that succeeded (or was never evaluated).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn release(pool: &SqlitePool, claim_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE id = ?")
+pub async fn release(pool: &Db, claim_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1")
         .bind(claim_id)
         .execute(pool)
         .await?;
@@ -129,7 +133,7 @@ pub enum Key<'a> {
 /// Seconds until one more attempt is allowed for `key`, or `None` when it is allowed now.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn retry_after(
-    pool: &SqlitePool,
+    pool: &Db,
     key: Key<'_>,
     window_secs: i64,
     max_failures: i64,
@@ -139,12 +143,12 @@ pub async fn retry_after(
     // Every statement below binds (username, ip, since); a key that ignores one compares it
     // with itself.
     let (filter, username, ip) = match key {
-        Key::Username(u) => ("username = ?1 AND ?2 = ?2", u, ""),
-        Key::Ip(ip) => ("?1 = ?1 AND ip = ?2", "", ip),
-        Key::UserAtIp(u, ip) => ("username = ?1 AND ip = ?2", u, ip),
+        Key::Username(u) => ("username = $1 AND $2 = $2", u, ""),
+        Key::Ip(ip) => ("$1 = $1 AND ip = $2", "", ip),
+        Key::UserAtIp(u, ip) => ("username = $1 AND ip = $2", u, ip),
     };
     let count: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM login_failures WHERE {filter} AND at > ?3"
+        "SELECT COUNT(*) FROM login_failures WHERE {filter} AND at > $3"
     ))
     .bind(username)
     .bind(ip)
@@ -157,7 +161,7 @@ pub async fn retry_after(
     // Allowed again once enough of the failures have left the window for the count to drop
     // below the limit.
     let pivot: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT at FROM login_failures WHERE {filter} AND at > ?3 ORDER BY at ASC LIMIT 1 OFFSET ?4"
+        "SELECT at FROM login_failures WHERE {filter} AND at > $3 ORDER BY at ASC LIMIT 1 OFFSET $4"
     ))
     .bind(username)
     .bind(ip)
@@ -172,7 +176,7 @@ pub async fn retry_after(
 /// force. The per-address limit only holds back that address, so it does not show here.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn throttled_until(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     window_secs: i64,
     max_failures_total: i64,
@@ -189,8 +193,8 @@ pub async fn throttled_until(
 
 /// Forgets the user's failures (admin unlock).
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn clear_user(pool: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE username = ?")
+pub async fn clear_user(pool: &Db, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username)
         .execute(pool)
         .await?;
@@ -201,11 +205,11 @@ pub async fn clear_user(pool: &SqlitePool, username: &str) -> Result<(), sqlx::E
 /// other addresses stay: a guesser elsewhere gets no fresh budget from the real user's sign-in.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn clear_user_at_ip(
-    pool: &SqlitePool,
+    pool: &Db,
     username: &str,
     ip: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE username = ? AND ip = ?")
+    sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
         .bind(username)
         .bind(ip)
         .execute(pool)
@@ -214,8 +218,8 @@ pub async fn clear_user_at_ip(
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn prune(pool: &SqlitePool, window_secs: i64) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM login_failures WHERE at <= ?")
+pub async fn prune(pool: &Db, window_secs: i64) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM login_failures WHERE at <= $1")
         .bind(unix_now() - window_secs)
         .execute(pool)
         .await?;
@@ -227,7 +231,7 @@ pub async fn prune(pool: &SqlitePool, window_secs: i64) -> Result<u64, sqlx::Err
 /// date. One transaction, so concurrent refusals keep one event with the right count.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn record_notice(
-    pool: &SqlitePool,
+    pool: &Db,
     key: &str,
     event: super::audit::NewEvent<'_>,
     detail: impl FnOnce(i64) -> String,
@@ -254,16 +258,16 @@ pub async fn record_notice(
 /// the minute, [`NoticeCount::audit_id`] names that event so its count can be brought up to date.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn count_refusal(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key: &str,
 ) -> Result<NoticeCount, sqlx::Error> {
     let now = unix_now();
     let (refused, audit_id): (i64, Option<i64>) = sqlx::query_as(
-        "INSERT INTO throttle_notices (key, minute_start, refused, audit_id) VALUES (?1, ?2, 1, NULL)
+        "INSERT INTO throttle_notices (key, minute_start, refused, audit_id) VALUES ($1, $2, 1, NULL)
          ON CONFLICT(key) DO UPDATE SET
-           refused = CASE WHEN minute_start > ?2 - 60 THEN refused + 1 ELSE 1 END,
-           audit_id = CASE WHEN minute_start > ?2 - 60 THEN audit_id ELSE NULL END,
-           minute_start = CASE WHEN minute_start > ?2 - 60 THEN minute_start ELSE ?2 END
+           refused = CASE WHEN minute_start > $2 - 60 THEN refused + 1 ELSE 1 END,
+           audit_id = CASE WHEN minute_start > $2 - 60 THEN audit_id ELSE NULL END,
+           minute_start = CASE WHEN minute_start > $2 - 60 THEN minute_start ELSE $2 END
          RETURNING refused, audit_id",
     )
     .bind(key)
@@ -284,11 +288,11 @@ pub struct NoticeCount {
 /// Records which audit event stands for the current minute of `key`.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn attach_notice(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key: &str,
     audit_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE throttle_notices SET audit_id = ? WHERE key = ?")
+    sqlx::query("UPDATE throttle_notices SET audit_id = $1 WHERE key = $2")
         .bind(audit_id)
         .bind(key)
         .execute(&mut **tx)
@@ -297,8 +301,8 @@ pub async fn attach_notice(
 }
 
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn prune_notices(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM throttle_notices WHERE minute_start <= ?")
+pub async fn prune_notices(pool: &Db) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM throttle_notices WHERE minute_start <= $1")
         .bind(unix_now() - 120)
         .execute(pool)
         .await?;

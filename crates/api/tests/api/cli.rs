@@ -241,7 +241,7 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
     let out = cli(&target, &["restore", backup.to_str().unwrap(), "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
-    let restored = crate::helpers::spawn_app_with(|s| s.database.path = target.clone()).await;
+    let restored = crate::helpers::spawn_app_with(|s| s.database.location = registry_gui::config::DatabaseLocation::Sqlite(target.clone())).await;
     // The session issued before the backup does not come back with it.
     assert_eq!(
         restored.get("/api/auth/me", &session.token).await.status(),

@@ -310,7 +310,7 @@ async fn audit_events_past_the_retention_are_pruned_at_start_up() {
     }
     let db = app.db_path.clone();
     let again = crate::helpers::spawn_app_with(move |s| {
-        s.database.path = db;
+        s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db);
         s.audit_retention_days = 30;
     })
     .await;
@@ -509,7 +509,7 @@ async fn the_database_its_side_files_key_and_folder_are_private() {
     let app = spawn_app().await;
     app.admin().await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    for file in registry_gui::db::related_files(&app.db_path) {
+    for file in registry_gui::db::sqlite::related_files(&app.db_path) {
         if file.exists() {
             assert_eq!(mode(&file), 0o600, "{}", file.display());
         }
@@ -522,15 +522,15 @@ async fn the_database_its_side_files_key_and_folder_are_private() {
     assert_eq!(mode(app.db_path.parent().unwrap()), 0o700);
 
     // Files an older version left readable by others are made private at the next start.
-    for file in registry_gui::db::related_files(&app.db_path) {
+    for file in registry_gui::db::sqlite::related_files(&app.db_path) {
         if file.exists() {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         }
     }
     let db = app.db_path.clone();
-    let again = spawn_app_with(move |s| s.database.path = db).await;
+    let again = spawn_app_with(move |s| s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db)).await;
     again.login("admin", ADMIN_PASSWORD).await;
-    for file in registry_gui::db::related_files(&again.db_path) {
+    for file in registry_gui::db::sqlite::related_files(&again.db_path) {
         if file.exists() {
             assert_eq!(mode(&file), 0o600, "{}", file.display());
         }
@@ -620,7 +620,7 @@ async fn an_older_database_with_clear_secrets_is_migrated_in_place_and_keeps_wor
         .unwrap();
 
     let db = app.db_path.clone();
-    let again = spawn_app_with(move |s| s.database.path = db).await;
+    let again = spawn_app_with(move |s| s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db)).await;
     let pool = &again.state.pool;
     let clear: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL")
         .fetch_one(pool)

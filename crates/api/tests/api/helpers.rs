@@ -26,6 +26,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub dir: TempDir,
     pub db_path: PathBuf,
+    /// The PostgreSQL database, when the app runs on one.
+    pub postgres_url: Option<String>,
     pub state: actix_web::web::Data<registry_gui::state::AppState>,
 }
 
@@ -57,8 +59,26 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts the app; `configure` adjusts the settings first (e.g. the registry URL).
+/// Starts the app; `configure` adjusts the settings first (e.g. the registry URL). With
+/// `TEST_DATABASE=postgres` the app gets a fresh database on the run's PostgreSQL.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = if crate::support::postgres::requested() {
+        Some(crate::support::postgres::fresh_database().await)
+    } else {
+        None
+    };
+    spawn_app_on(database, configure).await
+}
+
+/// The `SECRET_KEY` of apps on PostgreSQL (replicas of one database share it).
+pub const TEST_SECRET_KEY: &str = "test-secret-key-0123456789abcdef-shared";
+
+/// Starts the app on the PostgreSQL database `postgres_url` (SQLite in its temp dir when
+/// `None`): two apps on one URL are two replicas.
+pub async fn spawn_app_on(
+    postgres_url: Option<String>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("data").join("test.db");
     let static_dir = dir.path().join("dist");
@@ -79,6 +99,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.admin_password = Secret::new(ADMIN_PASSWORD);
     // Port 9 (discard) on loopback: nothing listens, so the default registry is unreachable.
     settings.registry.url = "http://127.0.0.1:9".parse().unwrap();
+    if let Some(url) = &postgres_url {
+        settings.database.location =
+            registry_gui::config::DatabaseLocation::Postgres(Secret::new(url.clone()));
+        settings.database.secret_key = Some(Secret::new(TEST_SECRET_KEY));
+    }
     configure(&mut settings);
 
     let app = Application::build(settings).await.expect("the app starts");
@@ -94,6 +119,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .unwrap(),
         dir,
         db_path,
+        postgres_url,
         state,
     }
 }

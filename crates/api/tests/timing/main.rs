@@ -5,4 +5,6 @@
 
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../api/support/mod.rs"]
+mod support;
 mod sign_in;

@@ -254,6 +254,14 @@ impl RegistryClient {
         );
     }
 
+    /// Forgets every tag's digest and tag list, and the catalog (another replica changed more
+    /// tags than a notification names).
+    pub fn invalidate_all_tags(&self) {
+        self.tag_digests.clear();
+        self.tags.clear();
+        self.catalog.clear();
+    }
+
     /// Forgets what we know about `repo`'s tags (after a delete).
     pub fn invalidate_repository(&self, repo: &RepositoryName, tags: &[String]) {
         let key = repo.as_str().to_string();

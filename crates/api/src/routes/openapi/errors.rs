@@ -244,6 +244,10 @@ struct Kind<'a> {
 /// Every code `kind` can answer with, in catalog order.
 fn error_codes_of(kind: &Kind) -> Vec<ErrorCode> {
     let mut codes: Vec<ErrorCode> = vec![ErrorCode::InternalError, ErrorCode::RequestTimeout];
+    // Everything but liveness and the documents reads the database.
+    if !matches!(kind.operation_id, "healthz" | "healthz_head" | "openapi_json") {
+        codes.push(ErrorCode::DatabaseUnavailable);
+    }
     if kind.signed_in {
         codes.push(ErrorCode::InvalidToken);
         if kind.path.starts_with("/api/") {

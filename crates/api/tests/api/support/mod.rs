@@ -8,6 +8,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod image;
+pub mod postgres;
 pub mod proxy;
 pub mod registry;
 pub mod registry_http;

@@ -1,58 +1,61 @@
-//! The SQLite pool: created once at start-up, migrations applied.
+//! The SQLite file: private files, pragmas, and the files that belong to it.
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
 
 use crate::config::ConfigError;
 
-/// Opens (creating file and folder if missing) and migrates the database.
-///
-/// A path that cannot be created or opened is a configuration error naming `DATABASE_URL`.
-pub async fn connect(path: &Path) -> Result<SqlitePool, ConfigError> {
-    let pool = open(path).await?;
-    migrate(&pool).await.map_err(|e| {
-        ConfigError::new(
-            "DATABASE_URL",
-            format!("{}: cannot apply migrations: {e}", path.display()),
-        )
-    })?;
-    Ok(pool)
-}
-
-/// Opens without migrating (used by `restore`, which replaces the file).
+/// Opens (creating file and folder if missing) the SQLite database at `path`.
 ///
 /// The database and its `-wal`/`-shm` files are private to the server's user (0600; SQLite
 /// gives the side files the mode of the database file), and a folder the server creates for it
 /// is 0700: they hold password hashes and encrypted secrets.
-pub async fn open(path: &Path) -> Result<SqlitePool, ConfigError> {
+pub async fn open(path: &Path) -> Result<AnyPool, ConfigError> {
     let db_err = |message: String| ConfigError::new("DATABASE_URL", message);
     let owned = path.to_path_buf();
     tokio::task::spawn_blocking(move || prepare_private_files(&owned))
         .await
         .map_err(|e| db_err(e.to_string()))?
         .map_err(db_err)?;
-    let options = SqliteConnectOptions::from_str("sqlite:")
-        .map_err(|e| db_err(e.to_string()))?
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        // Deleted secrets (a replaced TOTP secret, a used login step) are overwritten, not left
-        // in free pages of the file.
-        .pragma("secure_delete", "on");
-    let pool = SqlitePoolOptions::new()
+    AnyPoolOptions::new()
         .max_connections(8)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(15))
-        .connect_with(options)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Per connection: the Any driver takes only a URL, so the pragmas come here.
+                // Deleted secrets (a replaced TOTP secret, a used login step) are overwritten,
+                // not left in free pages of the file.
+                sqlx::Executor::execute(
+                    &mut *conn,
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA secure_delete = ON;",
+                )
+                .await
+                .map(drop)
+            })
+        })
+        .connect(&url_for(path))
         .await
-        .map_err(|e| db_err(format!("cannot open {}: {e}", path.display())))?;
-    Ok(pool)
+        .map_err(|e| db_err(format!("cannot open {}: {e}", path.display())))
+}
+
+/// `sqlite:<path>?mode=rwc`, the path percent-encoded (the driver decodes it).
+fn url_for(path: &Path) -> String {
+    let mut url = String::from("sqlite:");
+    for byte in path.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' => {
+                url.push(char::from(*byte))
+            }
+            _ => url.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    url.push_str("?mode=rwc");
+    url
 }
 
 /// The database file, its SQLite side files and its key file.
@@ -122,8 +125,4 @@ fn restrict_existing(path: &Path) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
-    sqlx::migrate!("../../migrations").run(pool).await
 }
