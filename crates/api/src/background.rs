@@ -39,11 +39,18 @@ impl Worker {
         Ok(true)
     }
 
-    /// Expired sign-in steps, sessions and throttle records, audit events past
-    /// `AUDIT_RETENTION_DAYS` and registry events past `EVENT_RETENTION_DAYS`.
+    /// One leased round of [`Worker::prune`].
     pub async fn prune_round(&self) -> anyhow::Result<bool> {
         let period = self.settings.prune_interval;
-        self.run_once(PRUNE_JOB, period, || async {
+        self.run_once(PRUNE_JOB, period, || self.prune()).await
+    }
+
+    /// Expired sign-in steps, sessions and throttle records, audit events past
+    /// `AUDIT_RETENTION_DAYS` and registry events past `EVENT_RETENTION_DAYS`. Idempotent:
+    /// start-up runs it unleased (a restarted replica applies a shortened retention at once),
+    /// the periodic rounds under the lease.
+    pub async fn prune(&self) -> anyhow::Result<()> {
+        {
             let db = &self.db;
             storage::challenges::prune_expired(db).await?;
             storage::sessions::prune_expired(db).await?;
@@ -60,14 +67,13 @@ impl Worker {
             storage::registry_events::prune_older_than(db, self.settings.event_retention_days)
                 .await?;
             Ok(())
-        })
-        .await
+        }
     }
 
     /// Runs [`Worker::prune_round`] every `PRUNE_INTERVAL_SECS`, forever.
     pub async fn prune_periodically(self) {
         let period = self.settings.prune_interval;
-        // Start-up ran a round already (before listening).
+        // Start-up pruned already (before listening).
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

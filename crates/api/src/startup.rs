@@ -93,8 +93,8 @@ impl Application {
             metrics: metrics.clone(),
             replica: replica.clone(),
         };
-        // The first round before listening (unless another replica runs this period's).
-        worker.prune_round().await?;
+        // Before listening, on every start (outside the lease and the run count).
+        worker.prune().await?;
         let public_url = settings
             .public_url
             .clone()

@@ -48,16 +48,22 @@ pub async fn latest_pushes(
     registry_id: i64,
     repository: &str,
 ) -> Result<Vec<Push>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT tag, digest, actor, MAX(at) FROM registry_events
-         WHERE registry_id = $1 AND repository = $2 AND action = 'push'
-           AND tag IS NOT NULL AND digest IS NOT NULL
-         GROUP BY tag, digest",
+    // The newest push of each (tag, digest), with who pushed it; ties keep one row.
+    let mut rows: Vec<Push> = sqlx::query_as(
+        "SELECT e.tag, e.digest, e.actor, e.at FROM registry_events e
+         WHERE e.registry_id = $1 AND e.repository = $2 AND e.action = 'push'
+           AND e.tag IS NOT NULL AND e.digest IS NOT NULL
+           AND e.at = (SELECT MAX(l.at) FROM registry_events l
+             WHERE l.registry_id = e.registry_id AND l.repository = e.repository
+               AND l.action = 'push' AND l.tag = e.tag AND l.digest = e.digest)
+         ORDER BY e.tag, e.digest",
     )
     .bind(registry_id)
     .bind(repository)
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    Ok(rows)
 }
 
 /// Deletes events older than `days` (by their own timestamp).

@@ -265,9 +265,12 @@ pub async fn count_refusal(
     let (refused, audit_id): (i64, Option<i64>) = sqlx::query_as(
         "INSERT INTO throttle_notices (key, minute_start, refused, audit_id) VALUES ($1, $2, 1, NULL)
          ON CONFLICT(key) DO UPDATE SET
-           refused = CASE WHEN minute_start > $2 - 60 THEN refused + 1 ELSE 1 END,
-           audit_id = CASE WHEN minute_start > $2 - 60 THEN audit_id ELSE NULL END,
-           minute_start = CASE WHEN minute_start > $2 - 60 THEN minute_start ELSE $2 END
+           refused = CASE WHEN throttle_notices.minute_start > $2 - 60
+             THEN throttle_notices.refused + 1 ELSE 1 END,
+           audit_id = CASE WHEN throttle_notices.minute_start > $2 - 60
+             THEN throttle_notices.audit_id ELSE NULL END,
+           minute_start = CASE WHEN throttle_notices.minute_start > $2 - 60
+             THEN throttle_notices.minute_start ELSE $2 END
          RETURNING refused, audit_id",
     )
     .bind(key)

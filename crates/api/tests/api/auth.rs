@@ -554,9 +554,7 @@ async fn the_default_registry_can_be_chosen_only_among_existing_ones() {
 async fn a_generated_jwt_secret_survives_a_restart() {
     let app = spawn_app().await;
     let session = app.admin().await;
-    let mut settings = registry_gui::config::Settings::for_tests(&app.db_path);
-    settings.static_dir = app.dir.path().join("dist");
-    settings.registry.url = "http://127.0.0.1:9".parse().unwrap();
+    let settings = app.settings_on_same_database();
     let second = registry_gui::startup::Application::build(settings)
         .await
         .unwrap();

@@ -19,7 +19,7 @@ async fn login_from(app: &TestApp, client: &reqwest::Client, user: &str, pw: &st
 }
 
 async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
         .bind(action)
         .fetch_one(&app.state.pool)
         .await
@@ -301,19 +301,16 @@ async fn audit_events_past_the_retention_are_pruned_at_start_up() {
         ("2020-01-01T00:00:00Z", "ancient"),
         ("2099-01-01T00:00:00Z", "recent"),
     ] {
-        sqlx::query("INSERT INTO audit_log (time, action, outcome) VALUES (?, ?, 'success')")
+        sqlx::query("INSERT INTO audit_log (time, action, outcome) VALUES ($1, $2, 'success')")
             .bind(time)
             .bind(action)
             .execute(&app.state.pool)
             .await
             .unwrap();
     }
-    let db = app.db_path.clone();
-    let again = crate::helpers::spawn_app_with(move |s| {
-        s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db);
-        s.audit_retention_days = 30;
-    })
-    .await;
+    let mut settings = app.settings_on_same_database();
+    settings.audit_retention_days = 30;
+    let again = crate::helpers::spawn_app_on(app.postgres_url.clone(), |s| *s = settings).await;
     assert_eq!(audit_count(&again, "ancient").await, 0);
     assert_eq!(audit_count(&again, "recent").await, 1);
 }
@@ -505,6 +502,10 @@ async fn a_backup_code_is_not_used_up_by_a_lost_race_for_the_login_token() {
 #[cfg(unix)]
 #[tokio::test]
 async fn the_database_its_side_files_key_and_folder_are_private() {
+    // About the SQLite file itself.
+    if crate::support::postgres::requested() {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt as _;
     let app = spawn_app().await;
     app.admin().await;
@@ -592,12 +593,16 @@ async fn a_copy_of_the_database_alone_cannot_mint_a_session_or_compute_a_code() 
 
 #[tokio::test]
 async fn an_older_database_with_clear_secrets_is_migrated_in_place_and_keeps_working() {
+    // About the SQLite file itself.
+    if crate::support::postgres::requested() {
+        return;
+    }
     let app = spawn_app().await;
     let admin = app.admin().await;
     let pool = &app.state.pool;
     // Put the database back into the shape older versions wrote.
     sqlx::query(
-        "UPDATE users SET totp_secret = ?, totp_secret_encrypted = NULL WHERE username = 'admin'",
+        "UPDATE users SET totp_secret = $1, totp_secret_encrypted = NULL WHERE username = 'admin'",
     )
     .bind(&admin.totp_secret)
     .execute(pool)
@@ -608,7 +613,7 @@ async fn an_older_database_with_clear_secrets_is_migrated_in_place_and_keeps_wor
         .await
         .unwrap();
     for code in &admin.backup_codes {
-        sqlx::query("INSERT INTO backup_codes (user_id, code_hash, keyed) VALUES (1, ?, 0)")
+        sqlx::query("INSERT INTO backup_codes (user_id, code_hash, keyed) VALUES (1, $1, 0)")
             .bind(registry_gui::auth::backup_codes::unkeyed_hash(code))
             .execute(pool)
             .await
@@ -794,7 +799,7 @@ async fn the_default_password_warning_is_only_for_the_default_password() {
             .unwrap()
     );
     let default_hash = app.state.hasher.hash("admin123").await.unwrap();
-    sqlx::query("UPDATE users SET password_hash = ?")
+    sqlx::query("UPDATE users SET password_hash = $1")
         .bind(default_hash)
         .execute(pool)
         .await

@@ -79,6 +79,15 @@ pub async fn spawn_app_on(
     postgres_url: Option<String>,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        // Debugging aid: the app's log on stderr (`TEST_LOG=1 cargo test … -- --nocapture`).
+        static LOG: std::sync::Once = std::sync::Once::new();
+        LOG.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("warn,registry_gui=debug"))
+                .try_init();
+        });
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("data").join("test.db");
     let static_dir = dir.path().join("dist");
@@ -131,6 +140,21 @@ pub fn totp_code(secret: &str, step_offset: i64) -> String {
 }
 
 impl TestApp {
+    /// Test settings on this app's database (its SQLite file, or its PostgreSQL database with
+    /// the shared key): what a restart, or a second replica, starts with.
+    pub fn settings_on_same_database(&self) -> Settings {
+        let mut settings = Settings::for_tests(&self.db_path);
+        settings.static_dir = self.dir.path().join("dist");
+        settings.admin_password = Secret::new(ADMIN_PASSWORD);
+        settings.registry.url = "http://127.0.0.1:9".parse().unwrap();
+        if let Some(url) = &self.postgres_url {
+            settings.database.location =
+                registry_gui::config::DatabaseLocation::Postgres(Secret::new(url.clone()));
+            settings.database.secret_key = Some(Secret::new(TEST_SECRET_KEY));
+        }
+        settings
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -426,8 +426,7 @@ async fn grants_survive_a_restart_and_go_with_their_user_or_registry() {
     let vera = app.user_with_role(&admin.token, "vera", "viewer").await;
     grant(&app, &admin.token, "vera", "x/*", "read").await;
     // A second server on the same database: what a restart sees.
-    let mut settings = registry_gui::config::Settings::for_tests(&app.db_path);
-    settings.static_dir = app.dir.path().join("dist");
+    let mut settings = app.settings_on_same_database();
     point_at(&mut settings, &registry.url(), &registry);
     let second = registry_gui::startup::Application::build(settings)
         .await

@@ -787,18 +787,15 @@ async fn the_cli_prints_the_set_up_and_old_events_are_pruned() {
         .json()
         .await
         .unwrap();
-    let db = app.db_path.clone();
+    let db = crate::cli::DbTarget::of(&app);
     let cert = app.dir.path().join("cert.pem");
     let cert_arg = cert.clone();
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_registry-gui"))
-            .args(["registry", "auth-config", "login", "--certificate"])
-            .arg(&cert_arg)
-            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-            .env("PUBLIC_URL", "https://gui.example.com/")
-            .env_remove("SECRET_KEY")
-            .output()
-            .unwrap()
+        crate::cli::cli_with(
+            &db,
+            &["registry", "auth-config", "login", "--certificate", cert_arg.to_str().unwrap()],
+            &[("PUBLIC_URL", "https://gui.example.com/")],
+        )
     })
     .await
     .unwrap();
@@ -829,7 +826,7 @@ async fn the_cli_prints_the_set_up_and_old_events_are_pruned() {
     for (event, age_days) in [("old", 91), ("new", 1)] {
         sqlx::query(
             "INSERT INTO registry_events (registry_id, event_id, action, repository, at)
-             VALUES (?, ?, 'push', 'r', ?)",
+             VALUES ($1, $2, 'push', 'r', $3)",
         )
         .bind(id)
         .bind(event)
