@@ -25,7 +25,12 @@ pub struct Worker {
 impl Worker {
     /// Runs one round of `job` if this replica holds (or takes) its lease for `period`;
     /// `Ok(false)` when another replica holds it.
-    pub async fn run_once<F, Fut>(&self, job: &str, period: Duration, round: F) -> anyhow::Result<bool>
+    pub async fn run_once<F, Fut>(
+        &self,
+        job: &str,
+        period: Duration,
+        round: F,
+    ) -> anyhow::Result<bool>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<()>>,

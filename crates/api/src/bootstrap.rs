@@ -10,6 +10,21 @@ use crate::storage::{backup_codes, registries, settings, users};
 /// Where versions before encryption at rest kept the generated secret, in clear.
 const CLEAR_JWT_SECRET_KEY: &str = "jwt_secret";
 const JWT_SECRET_KEY: &str = "jwt_secret_encrypted";
+/// The hash key of the database `migrate-db` copied from, when it differs (encrypted).
+pub const LEGACY_HASH_KEY: &str = "legacy_hash_key_encrypted";
+
+/// Gives `cipher` the legacy hash key `migrate-db` left, so backup codes made before the
+/// migration keep working.
+pub async fn load_legacy_hash_key(pool: &Db, cipher: &mut SecretCipher) -> anyhow::Result<()> {
+    if let Some(stored) = settings::get(pool, LEGACY_HASH_KEY).await? {
+        let bytes = hex::decode(cipher.decrypt(&stored)?)?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{LEGACY_HASH_KEY} does not hold a 32-byte key"))?;
+        cipher.set_legacy_hash_key(key);
+    }
+    Ok(())
+}
 
 /// With no users at all, creates `admin` with `password`. Flags it for a forced change when the
 /// password is the built-in default.

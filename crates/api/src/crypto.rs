@@ -16,6 +16,9 @@ pub struct SecretCipher {
     cipher: Aes256Gcm,
     /// HMAC-SHA256 key for [`SecretCipher::keyed_hash`], derived from the encryption key.
     mac_key: [u8; 32],
+    /// The hash key of the server a database was migrated from (`migrate-db` with another
+    /// key): it still checks the backup codes made under it (`backup_codes.keyed = 2`).
+    legacy_mac_key: Option<[u8; 32]>,
 }
 
 const NONCE_LEN: usize = 12;
@@ -37,17 +40,28 @@ impl SecretCipher {
         Self {
             cipher: Aes256Gcm::new(key.into()),
             mac_key: derive.finalize().into(),
+            legacy_mac_key: None,
         }
+    }
+
+    /// The key of [`SecretCipher::keyed_hash`] (`migrate-db` carries it along when it changes).
+    pub fn hash_key(&self) -> [u8; 32] {
+        self.mac_key
+    }
+
+    pub fn set_legacy_hash_key(&mut self, key: [u8; 32]) {
+        self.legacy_mac_key = Some(key);
+    }
+
+    /// [`SecretCipher::keyed_hash`] under the legacy key, when there is one.
+    pub fn legacy_keyed_hash(&self, input: &str) -> Option<String> {
+        self.legacy_mac_key.map(|key| hmac_hex(&key, input))
     }
 
     /// Hex HMAC-SHA256 of `input` under the derived key: for values that are looked up (backup
     /// codes), where encryption with a random nonce would not do.
     pub fn keyed_hash(&self, input: &str) -> String {
-        use hmac::Mac as _;
-        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.mac_key)
-            .expect("HMAC takes keys of any length");
-        mac.update(input.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hmac_hex(&self.mac_key, input)
     }
 
     /// The cipher for this database: `SECRET_KEY` when set, else the key file (created with
@@ -122,6 +136,14 @@ impl SecretCipher {
             })?;
         Ok(String::from_utf8(plain)?)
     }
+}
+
+fn hmac_hex(key: &[u8; 32], input: &str) -> String {
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
+        .expect("HMAC takes keys of any length");
+    mac.update(input.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {

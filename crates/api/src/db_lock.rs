@@ -16,7 +16,8 @@ pub fn lock_path(db_path: &Path) -> PathBuf {
 }
 
 fn open(db_path: &Path) -> Result<File, ConfigError> {
-    crate::db::sqlite::create_private_dir(db_path).map_err(|e| ConfigError::new("DATABASE_URL", e))?;
+    crate::db::sqlite::create_private_dir(db_path)
+        .map_err(|e| ConfigError::new("DATABASE_URL", e))?;
     let path = lock_path(db_path);
     OpenOptions::new()
         .create(true)

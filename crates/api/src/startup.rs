@@ -8,8 +8,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::auth::jwt::JwtKeys;
-use crate::background::Worker;
 use crate::auth::password::PasswordHasher;
+use crate::background::Worker;
 use crate::config::{ConfigError, Settings};
 use crate::crypto::SecretCipher;
 use crate::db_lock::DatabaseLock;
@@ -52,6 +52,8 @@ impl Application {
             .await
             .map_err(anyhow::Error::from)??;
 
+        let mut cipher = cipher;
+        bootstrap::load_legacy_hash_key(&pool, &mut cipher).await?;
         bootstrap::protect_secrets(&pool, &cipher).await?;
         bootstrap::ensure_first_admin(&pool, &hasher, &settings.admin_password).await?;
         bootstrap::warn_about_default_password(&pool, &hasher).await?;
@@ -136,6 +138,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server from elsewhere (tests; the signal handlers use the same).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn state(&self) -> web::Data<AppState> {

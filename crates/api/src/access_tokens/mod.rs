@@ -3,13 +3,13 @@
 //! ([`effective_scopes`]) and enforced by the request extractor for every route.
 pub mod secret;
 
+use crate::db::Db;
 use shared::auth::Role;
 use shared::error::ErrorCode;
 use shared::tokens::{
     AdminTokenInfo, AdminTokenList, CreateTokenRequest, CreatedToken, TokenInfo, TokenList,
     TokenScope, MAX_LIVE_TOKENS_PER_USER,
 };
-use crate::db::Db;
 
 use crate::auth::account::confirm_password;
 use crate::auth::attempts::Client;

@@ -1,8 +1,8 @@
 //! Registry management. Only admins point the server at a URL, and never at link-local or
 //! metadata addresses (see `registry::check_registry_url`).
+use crate::db::Db;
 use shared::admin::{CreateRegistryRequest, RegistryInfo, RegistryResponse, UpdateRegistryRequest};
 use shared::error::ErrorCode;
-use crate::db::Db;
 
 use super::{record, Actor};
 use crate::config::{parse_registry_url, RegistryClientSettings};
@@ -46,10 +46,7 @@ pub fn host_of(url: &str) -> String {
 
 /// The registry a user gets when they name none: their choice if it still exists, else the
 /// one configured through `REGISTRY_URL`.
-pub async fn default_name(
-    pool: &Db,
-    user_default: Option<&str>,
-) -> AppResult<Option<String>> {
+pub async fn default_name(pool: &Db, user_default: Option<&str>) -> AppResult<Option<String>> {
     if let Some(name) = user_default {
         if registries::find(pool, name).await?.is_some() {
             return Ok(Some(name.to_string()));

@@ -1,8 +1,8 @@
 //! User management.
+use crate::db::Db;
 use shared::admin::{AdminUser, CreateUserRequest, CreateUserResponse, UpdateUserRequest};
 use shared::auth::Role;
 use shared::error::ErrorCode;
-use crate::db::Db;
 
 use super::{record, Actor};
 use crate::access_tokens;
@@ -201,12 +201,7 @@ pub async fn update(
 }
 
 /// Changes the role; refuses to leave no admin. Demotions revoke sessions.
-pub async fn set_role(
-    pool: &Db,
-    actor: &Actor,
-    user: &UserRow,
-    role: Role,
-) -> AppResult<()> {
+pub async fn set_role(pool: &Db, actor: &Actor, user: &UserRow, role: Role) -> AppResult<()> {
     // Write first, then count, serialised with every other change of the admins: two
     // demotions at once cannot each count the other as the admin who remains.
     let mut tx = pool.begin_serialized("admins").await?;
@@ -228,12 +223,7 @@ pub async fn set_role(
     .await
 }
 
-pub async fn set_locked(
-    pool: &Db,
-    actor: &Actor,
-    user: &UserRow,
-    locked: bool,
-) -> AppResult<()> {
+pub async fn set_locked(pool: &Db, actor: &Actor, user: &UserRow, locked: bool) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     users::set_locked(&mut *tx, user.id, locked).await?;
     if locked {

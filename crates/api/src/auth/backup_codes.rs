@@ -55,6 +55,11 @@ pub fn hash(cipher: &SecretCipher, code: &str) -> String {
     wrap(cipher, &unkeyed_hash(code))
 }
 
+/// The keyed hash under the key of the database `migrate-db` came from, if it left one.
+pub fn legacy_hash(cipher: &SecretCipher, code: &str) -> Option<String> {
+    cipher.legacy_keyed_hash(&unkeyed_hash(code))
+}
+
 /// Turns a stored plain SHA-256 into the keyed hash of the same code.
 pub fn wrap(cipher: &SecretCipher, unkeyed: &str) -> String {
     cipher.keyed_hash(unkeyed)

@@ -202,9 +202,10 @@ pub async fn verify_two_factor(
                 None => return wrong_code(state, &user, client, "wrong code").await,
             }
         }
-        Purpose::Verify if backup_codes::looks_like_backup_code(&req.code) => {
-            Factor::BackupCode(backup_codes::hash(state.cipher, &req.code))
-        }
+        Purpose::Verify if backup_codes::looks_like_backup_code(&req.code) => Factor::BackupCode(
+            backup_codes::hash(state.cipher, &req.code),
+            backup_codes::legacy_hash(state.cipher, &req.code),
+        ),
         Purpose::Verify => {
             match matching_totp(state, user.totp_secret_encrypted.as_deref(), &req.code, now)? {
                 Some((_, step)) => Factor::Totp(step),
@@ -237,8 +238,8 @@ pub async fn verify_two_factor(
             audit::record(&mut *tx, own_event(&user, client, "totp_enrolled")).await?;
             backup_codes_shown = Some(codes);
         }
-        Factor::BackupCode(hash) => {
-            if !codes_table::use_code(&mut tx, user.id, &hash).await? {
+        Factor::BackupCode(hash, legacy) => {
+            if !codes_table::use_code(&mut tx, user.id, &hash, legacy.as_deref()).await? {
                 drop(tx);
                 return wrong_code(state, &user, client, "wrong code").await;
             }
@@ -272,7 +273,8 @@ enum Factor {
     },
     Totp(i64),
     /// The keyed hash of the backup code (whether it is unused is known in the transaction).
-    BackupCode(String),
+    /// The code's keyed hash, and under the legacy key when a migration left one.
+    BackupCode(String, Option<String>),
 }
 
 /// The time step `code` matches for the encrypted secret, with the secret; `None` for a wrong

@@ -3,15 +3,16 @@
 //!
 //! Exit codes: 0 success, 1 refused or failed (one line saying why), 2 usage or configuration.
 mod grants;
+mod migrate_db;
 mod registries;
 mod tokens;
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::db::Db;
 use shared::admin::CreateUserRequest;
 use shared::auth::Role;
-use crate::db::Db;
 
 use crate::admin::{self, Actor};
 use crate::auth::password::PasswordHasher;
@@ -110,6 +111,12 @@ async fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Token(cmd) => tokens::run(cmd).await,
         Command::Backup { file, db } => backup(&db, &file).await,
         Command::Restore { file, yes, db } => restore(&db, &file, yes).await,
+        Command::MigrateDb {
+            from,
+            to,
+            from_secret_key,
+            secret_key,
+        } => migrate_db::run(&from, &to, from_secret_key, secret_key).await,
         Command::Healthcheck { port } => healthcheck(&port).await,
         Command::Openapi => {
             let doc = crate::routes::openapi::document()
@@ -368,9 +375,7 @@ async fn restore(db: &DatabaseArgs, file: &Path, yes: bool) -> Result<(), CliErr
         tx.commit().await.map(|()| tokens)
     };
     let tokens = ended.await.map_err(|e| {
-        CliError::Refused(format!(
-            "cannot end the restored sessions and tokens: {e}"
-        ))
+        CliError::Refused(format!("cannot end the restored sessions and tokens: {e}"))
     })?;
     if tokens > 0 {
         println!("revoked {tokens} access token(s) restored with the snapshot; create new ones");

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::settings::{database_location, default_static_dir, list, non_empty, parse_num, parse_range};
+use super::settings::{
+    database_location, default_static_dir, list, non_empty, parse_num, parse_range,
+};
 use super::{
     parse_allowed_hosts, parse_registry_url, BootstrapRegistry, ConfigError, DatabaseLocation,
-    DatabaseSettings,
-    LogFormat, RegistryClientSettings, Settings, ThrottleSettings, DEFAULT_ADMIN_PASSWORD,
+    DatabaseSettings, LogFormat, RegistryClientSettings, Settings, ThrottleSettings,
+    DEFAULT_ADMIN_PASSWORD,
 };
 use crate::secret::Secret;
 
@@ -57,6 +59,23 @@ pub enum Command {
     Healthcheck {
         #[arg(long, env = "PORT", default_value = "12000")]
         port: String,
+    },
+    /// Copy a SQLite database into an empty PostgreSQL one (the servers must be stopped):
+    /// schema, every table, secrets re-encrypted under SECRET_KEY; prints the row counts.
+    MigrateDb {
+        /// The SQLite database, e.g. sqlite://data/registry-gui.db
+        #[arg(long)]
+        from: String,
+        /// The empty PostgreSQL database, postgres://user:pass@host:port/db
+        #[arg(long)]
+        to: String,
+        /// The key the SQLite database's secrets are encrypted with, when it is not its key
+        /// file and not SECRET_KEY (a server that ran with another SECRET_KEY).
+        #[arg(long, env = "FROM_SECRET_KEY", hide_env_values = true)]
+        from_secret_key: Option<String>,
+        /// The key for the PostgreSQL database: every replica's SECRET_KEY.
+        #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+        secret_key: Option<String>,
     },
     /// Replace the database with the snapshot in FILE (the server must be stopped).
     Restore {

@@ -13,8 +13,8 @@ pub use commands::{
 };
 pub use settings::{
     database_location, database_path, parse_allowed_hosts, parse_registry_url, BootstrapRegistry,
-    DatabaseLocation, DatabaseSettings,
-    LogFormat, RegistryClientSettings, Settings, ThrottleSettings, DEFAULT_ADMIN_PASSWORD,
+    DatabaseLocation, DatabaseSettings, LogFormat, RegistryClientSettings, Settings,
+    ThrottleSettings, DEFAULT_ADMIN_PASSWORD,
 };
 
 /// A configuration value that cannot be used; names the variable.

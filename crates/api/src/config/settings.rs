@@ -68,10 +68,7 @@ pub fn database_location(url: Option<&str>) -> Result<DatabaseLocation, ConfigEr
     let raw = url.map(str::trim).unwrap_or_default();
     if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
         let parsed = Url::parse(raw).map_err(|e| {
-            ConfigError::new(
-                "DATABASE_URL",
-                format!("not a valid PostgreSQL URL ({e})"),
-            )
+            ConfigError::new("DATABASE_URL", format!("not a valid PostgreSQL URL ({e})"))
         })?;
         if parsed.host_str().is_none_or(str::is_empty) && !raw.contains("host=") {
             return Err(ConfigError::new(

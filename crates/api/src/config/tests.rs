@@ -85,9 +85,15 @@ fn database_urls_in_every_spelling_give_a_path() {
 
 #[test]
 fn postgres_urls_select_postgres_and_need_secret_key() {
-    for url in ["postgres://u:pw@127.0.0.1:5432/db", "postgresql://u:pw@db/x"] {
+    for url in [
+        "postgres://u:pw@127.0.0.1:5432/db",
+        "postgresql://u:pw@db/x",
+    ] {
         let location = crate::config::database_location(Some(url)).unwrap();
-        assert!(matches!(location, crate::config::DatabaseLocation::Postgres(_)));
+        assert!(matches!(
+            location,
+            crate::config::DatabaseLocation::Postgres(_)
+        ));
         // Shown without its password.
         assert!(!location.to_string().contains("pw"), "{location}");
     }

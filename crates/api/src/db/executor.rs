@@ -71,10 +71,7 @@ impl<'c> Executor<'c> for &'c Db {
         bounded((&self.pool).prepare_with(sql, parameters)).boxed()
     }
 
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<Any>, Error>>
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<sqlx::Describe<Any>, Error>>
     where
         'c: 'e,
     {

@@ -138,8 +138,7 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 /// PostgreSQL's "the server is going away or cannot take you" states: admin shutdown, crash
 /// shutdown, cannot connect now, too many connections.
 fn is_unavailable_sqlstate(code: &str) -> bool {
-    matches!(code, "57P01" | "57P02" | "57P03" | "53300")
-        || code.starts_with("08")
+    matches!(code, "57P01" | "57P02" | "57P03" | "53300") || code.starts_with("08")
 }
 
 /// Opens the database named by the settings and applies its migrations (serialised across
@@ -175,7 +174,11 @@ pub async fn open(settings: &DatabaseSettings) -> Result<Db, ConfigError> {
 /// Applies the back end's migrations (`migrations/sqlite` or `migrations/postgres`).
 pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
     match db.backend {
-        Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&db.pool).await,
+        Backend::Sqlite => {
+            sqlx::migrate!("../../migrations/sqlite")
+                .run(&db.pool)
+                .await
+        }
         Backend::Postgres => postgres::migrate(&db.pool).await,
     }
 }

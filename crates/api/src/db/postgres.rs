@@ -49,7 +49,10 @@ pub async fn open(url: &str, max_connections: u32) -> Result<AnyPool, ConfigErro
             Err(e) => {
                 return Err(ConfigError::new(
                     "DATABASE_URL",
-                    format!("cannot connect to PostgreSQL: {}", redact(&e.to_string(), url)),
+                    format!(
+                        "cannot connect to PostgreSQL: {}",
+                        redact(&e.to_string(), url)
+                    ),
                 ))
             }
         }
@@ -74,7 +77,10 @@ pub async fn notify(db: &super::Db, payload: &str) -> Result<(), sqlx::Error> {
 
 /// An error message without the URL's password, should the driver quote it.
 pub fn redact(message: &str, url: &str) -> String {
-    match url::Url::parse(url).ok().and_then(|u| u.password().map(str::to_string)) {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_string))
+    {
         Some(password) if !password.is_empty() => message.replace(&password, "***"),
         _ => message.to_string(),
     }

@@ -1,7 +1,7 @@
 //! Managing grants, for the admin API and the CLI alike.
+use crate::db::Db;
 use shared::error::ErrorCode;
 use shared::permissions::{AccessLevel, CreateGrantRequest, Grant, GrantList};
-use crate::db::Db;
 
 use crate::domain::RepositoryPattern;
 use crate::error::{AppError, AppResult};
@@ -50,11 +50,7 @@ async fn record(pool: &Db, actor: &Actor, action: &str, grant: &Grant) -> AppRes
 }
 
 /// Grants, optionally of one user and/or one registry (each must exist: 404 otherwise).
-pub async fn list(
-    pool: &Db,
-    user: Option<&str>,
-    registry: Option<&str>,
-) -> AppResult<GrantList> {
+pub async fn list(pool: &Db, user: Option<&str>, registry: Option<&str>) -> AppResult<GrantList> {
     let user_id = match user {
         Some(name) => Some(
             users::find_by_username(pool, name)

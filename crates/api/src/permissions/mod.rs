@@ -4,11 +4,11 @@
 //! grant, role or default access counts from the next request on.
 pub mod grants;
 
+use crate::db::Db;
 use shared::auth::Role;
 use shared::error::ErrorCode;
 use shared::permissions::{AccessLevel, DefaultAccess};
 use shared::tokens::TokenScope;
-use crate::db::Db;
 
 use crate::auth::{AuthUser, Credential};
 use crate::domain::{Access, Reference, RegistryName, RepositoryName, RepositoryPattern};

@@ -19,8 +19,8 @@ pub mod summary;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use shared::error::ErrorCode;
 use crate::db::Db;
+use shared::error::ErrorCode;
 use url::Url;
 
 pub use client::{Fingerprint, RegistryClient};

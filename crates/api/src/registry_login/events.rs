@@ -1,9 +1,9 @@
 //! The registry's notifications (`POST /api/registries/{name}/events`): manifest pushes and
 //! deletes become audit events and the "pushed by/at" of tags; everything is counted.
+use crate::db::Db;
 use serde::Deserialize;
 use shared::error::ErrorCode;
 use shared::registry::TagSummary;
-use crate::db::Db;
 
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
@@ -79,11 +79,7 @@ fn timestamp(raw: Option<&str>) -> i64 {
 
 /// The registry for a delivery, after its bearer secret: 404 for an unknown registry, 401 for a
 /// wrong or missing secret (or a registry without one).
-pub async fn authorize(
-    pool: &Db,
-    name: &str,
-    bearer: Option<&str>,
-) -> AppResult<RegistryRow> {
+pub async fn authorize(pool: &Db, name: &str, bearer: Option<&str>) -> AppResult<RegistryRow> {
     let row = registries::find(pool, name)
         .await?
         .ok_or_else(|| AppError::registry_not_found(name))?;

@@ -4,11 +4,11 @@
 pub mod events;
 pub mod setup;
 
+use crate::db::Db;
 use shared::auth::Role;
 use shared::error::ErrorCode;
 use shared::permissions::AccessLevel;
 use shared::tokens::TokenScope;
-use crate::db::Db;
 
 use crate::access_tokens;
 use crate::auth::attempts::{self, Client};

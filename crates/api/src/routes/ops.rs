@@ -72,8 +72,6 @@ async fn healthz_head() -> HttpResponse {
     responses(
         (status = 200, description = "Ready: the database answers.", body = inline(Readiness),
          example = json!({"status": "ready", "database": "postgres"})),
-        (status = 503, description = "`database_unavailable`: the database does not answer.", body = shared::ErrorBody,
-         example = json!({"error": {"code": "database_unavailable", "message": "the database does not answer"}})),
     ),
 )]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

@@ -361,7 +361,12 @@ async fn repository_post(
     let result = delete::delete_tags(&handle, &repo, &tags).await;
     let mut changed: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
     if let Ok(outcome) = &result {
-        changed.extend(outcome.deleted.iter().flat_map(|d| d.removed_tags.iter().cloned()));
+        changed.extend(
+            outcome
+                .deleted
+                .iter()
+                .flat_map(|d| d.removed_tags.iter().cloned()),
+        );
     }
     state
         .coherence()

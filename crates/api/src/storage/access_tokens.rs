@@ -99,10 +99,7 @@ pub struct TokenUse {
 
 /// The token with this secret hash and its owner, or `None`.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn find_by_hash(
-    pool: &Db,
-    secret_hash: &str,
-) -> Result<Option<TokenUse>, sqlx::Error> {
+pub async fn find_by_hash(pool: &Db, secret_hash: &str) -> Result<Option<TokenUse>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT t.id AS token_id, t.scopes AS token_scopes, t.expires_at AS token_expires_at,
          t.last_used_at AS token_last_used_at, {}

@@ -47,16 +47,21 @@ pub async fn use_code(
     tx: &mut Transaction<'_, Any>,
     user_id: i64,
     code_hash: &str,
+    legacy_hash: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
+    // `keyed = 2`: made under the key of the database `migrate-db` copied from. The outer
+    // `used_at IS NULL` is re-checked after the row lock, so two uses at once cannot both win.
     let result = sqlx::query(
         "UPDATE backup_codes SET used_at = $1 WHERE id = (
            SELECT id FROM backup_codes
-           WHERE user_id = $2 AND code_hash = $3 AND keyed = 1 AND used_at IS NULL LIMIT 1)
+           WHERE user_id = $2 AND used_at IS NULL
+             AND ((code_hash = $3 AND keyed = 1) OR (code_hash = $4 AND keyed = 2)) LIMIT 1)
          AND used_at IS NULL",
     )
     .bind(now_rfc3339())
     .bind(user_id)
     .bind(code_hash)
+    .bind(legacy_hash)
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)

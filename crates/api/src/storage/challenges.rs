@@ -71,10 +71,7 @@ pub async fn insert(
 
 /// The live challenge for this token hash, if it has not expired.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn find_live(
-    pool: &Db,
-    token_hash: &str,
-) -> Result<Option<ChallengeRow>, sqlx::Error> {
+pub async fn find_live(pool: &Db, token_hash: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT token_hash, user_id, purpose, pending_secret, attempts, expires_at
          FROM login_challenges WHERE token_hash = $1 AND expires_at > $2",
@@ -108,10 +105,7 @@ pub async fn claim_attempt(
 
 /// Consumes the challenge; `false` when another request consumed it first.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn consume(
-    tx: &mut Transaction<'_, Any>,
-    token_hash: &str,
-) -> Result<bool, sqlx::Error> {
+pub async fn consume(tx: &mut Transaction<'_, Any>, token_hash: &str) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&mut **tx)

@@ -71,6 +71,8 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
     fn decode(
         value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
     ) -> Result<Self, sqlx::error::BoxDynError> {
-        Ok(Flag(<i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0))
+        Ok(Flag(
+            <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)? != 0,
+        ))
     }
 }

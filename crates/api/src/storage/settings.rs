@@ -12,11 +12,7 @@ pub async fn get(pool: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
 /// Stores `value` unless the key already has one; returns the value that is stored. Two
 /// processes racing at first start agree on one value.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn get_or_insert(
-    pool: &Db,
-    key: &str,
-    value: &str,
-) -> Result<String, sqlx::Error> {
+pub async fn get_or_insert(pool: &Db, key: &str, value: &str) -> Result<String, sqlx::Error> {
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO NOTHING")
         .bind(key)
         .bind(value)

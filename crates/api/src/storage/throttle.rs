@@ -204,11 +204,7 @@ pub async fn clear_user(pool: &Db, username: &str) -> Result<(), sqlx::Error> {
 /// Forgets the user's failures from one address (a successful sign-in from there). Failures from
 /// other addresses stay: a guesser elsewhere gets no fresh budget from the real user's sign-in.
 #[tracing::instrument(level = "trace", skip_all)]
-pub async fn clear_user_at_ip(
-    pool: &Db,
-    username: &str,
-    ip: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn clear_user_at_ip(pool: &Db, username: &str, ip: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
         .bind(username)
         .bind(ip)

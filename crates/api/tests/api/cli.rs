@@ -290,7 +290,10 @@ async fn a_backup_restores_and_its_users_can_sign_in() {
     let out = cli(&target, &["restore", backup.to_str().unwrap(), "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
-    let restored = crate::helpers::spawn_app_with(|s| s.database.location = registry_gui::config::DatabaseLocation::Sqlite(target.clone())).await;
+    let restored = crate::helpers::spawn_app_with(|s| {
+        s.database.location = registry_gui::config::DatabaseLocation::Sqlite(target.clone())
+    })
+    .await;
     // The session issued before the backup does not come back with it.
     assert_eq!(
         restored.get("/api/auth/me", &session.token).await.status(),
@@ -509,7 +512,7 @@ async fn user_list_shows_the_throttle_state_under_the_configured_limits() {
     }
     let list = |total: &str| {
         let out = cli_with(
-            &DbTarget::of(&app),
+            DbTarget::of(&app),
             &["user", "list", "--json"],
             &[("LOGIN_MAX_FAILURES_PER_USER_TOTAL", total)],
         );
@@ -523,7 +526,7 @@ async fn user_list_shows_the_throttle_state_under_the_configured_limits() {
     assert!(user["locked_until"].is_string());
     assert_eq!(list("50")["active"], true);
     let out = cli_with(
-        &DbTarget::of(&app),
+        DbTarget::of(&app),
         &["user", "list"],
         &[("LOGIN_MAX_FAILURES_PER_USER_TOTAL", "0")],
     );

@@ -529,7 +529,10 @@ async fn the_database_its_side_files_key_and_folder_are_private() {
         }
     }
     let db = app.db_path.clone();
-    let again = spawn_app_with(move |s| s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db)).await;
+    let again = spawn_app_with(move |s| {
+        s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db)
+    })
+    .await;
     again.login("admin", ADMIN_PASSWORD).await;
     for file in registry_gui::db::sqlite::related_files(&again.db_path) {
         if file.exists() {
@@ -625,7 +628,10 @@ async fn an_older_database_with_clear_secrets_is_migrated_in_place_and_keeps_wor
         .unwrap();
 
     let db = app.db_path.clone();
-    let again = spawn_app_with(move |s| s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db)).await;
+    let again = spawn_app_with(move |s| {
+        s.database.location = registry_gui::config::DatabaseLocation::Sqlite(db)
+    })
+    .await;
     let pool = &again.state.pool;
     let clear: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL")
         .fetch_one(pool)

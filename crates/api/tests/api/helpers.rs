@@ -28,6 +28,7 @@ pub struct TestApp {
     pub db_path: PathBuf,
     /// The PostgreSQL database, when the app runs on one.
     pub postgres_url: Option<String>,
+    pub handle: actix_web::dev::ServerHandle,
     pub state: actix_web::web::Data<registry_gui::state::AppState>,
 }
 
@@ -84,7 +85,9 @@ pub async fn spawn_app_on(
         static LOG: std::sync::Once = std::sync::Once::new();
         LOG.call_once(|| {
             let _ = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new("warn,registry_gui=debug"))
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    "warn,registry_gui=debug",
+                ))
                 .try_init();
         });
     }
@@ -118,6 +121,7 @@ pub async fn spawn_app_on(
     let app = Application::build(settings).await.expect("the app starts");
     let port = app.port();
     let state = app.state();
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -130,6 +134,7 @@ pub async fn spawn_app_on(
         db_path,
         postgres_url,
         state,
+        handle,
     }
 }
 
@@ -140,6 +145,13 @@ pub fn totp_code(secret: &str, step_offset: i64) -> String {
 }
 
 impl TestApp {
+    /// Stops the server (in-flight requests drain) and closes its database pool: what
+    /// stopping the process does.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+        self.state.pool.close().await;
+    }
+
     /// Test settings on this app's database (its SQLite file, or its PostgreSQL database with
     /// the shared key): what a restart, or a second replica, starts with.
     pub fn settings_on_same_database(&self) -> Settings {

@@ -13,6 +13,7 @@ mod helpers;
 mod openapi;
 mod ops;
 mod permissions;
+mod postgres;
 mod registry_browse;
 mod registry_cache;
 mod registry_common;

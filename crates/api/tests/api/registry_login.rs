@@ -793,7 +793,13 @@ async fn the_cli_prints_the_set_up_and_old_events_are_pruned() {
     let out = tokio::task::spawn_blocking(move || {
         crate::cli::cli_with(
             &db,
-            &["registry", "auth-config", "login", "--certificate", cert_arg.to_str().unwrap()],
+            &[
+                "registry",
+                "auth-config",
+                "login",
+                "--certificate",
+                cert_arg.to_str().unwrap(),
+            ],
             &[("PUBLIC_URL", "https://gui.example.com/")],
         )
     })

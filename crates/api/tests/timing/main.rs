@@ -5,6 +5,6 @@
 
 #[path = "../api/helpers.rs"]
 mod helpers;
+mod sign_in;
 #[path = "../api/support/mod.rs"]
 mod support;
-mod sign_in;

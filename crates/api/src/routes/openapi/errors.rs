@@ -245,7 +245,10 @@ struct Kind<'a> {
 fn error_codes_of(kind: &Kind) -> Vec<ErrorCode> {
     let mut codes: Vec<ErrorCode> = vec![ErrorCode::InternalError, ErrorCode::RequestTimeout];
     // Everything but liveness and the documents reads the database.
-    if !matches!(kind.operation_id, "healthz" | "healthz_head" | "openapi_json") {
+    if !matches!(
+        kind.operation_id,
+        "healthz" | "healthz_head" | "openapi_json"
+    ) {
         codes.push(ErrorCode::DatabaseUnavailable);
     }
     if kind.signed_in {

@@ -82,7 +82,9 @@ fn bin_dir() -> Result<PathBuf, String> {
         return Ok(PathBuf::from(dir));
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map_err(|e| format!("/usr/lib/postgresql: {e} (install Debian's postgresql: make apt-test)"))?
+        .map_err(|e| {
+            format!("/usr/lib/postgresql: {e} (install Debian's postgresql: make apt-test)")
+        })?
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
         .filter(|p| p.join("initdb").is_file())
         .collect();
@@ -145,14 +147,24 @@ fn init() -> Result<(PathBuf, Account, String, PathBuf), String> {
     };
     let mut initdb = Command::new(bin.join("initdb"));
     initdb
-        .args(["--auth=trust", "--encoding=UTF8", "--no-sync", "-U", &user, "-D"])
+        .args([
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+            "-U",
+            &user,
+            "-D",
+        ])
         .arg(&data)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     as_user(&mut initdb, &account);
     let out = initdb.output().map_err(|e| format!("initdb: {e}"))?;
     if !out.status.success() {
-        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok((bin, account, user, base))
 }
@@ -276,12 +288,21 @@ impl DedicatedPg {
 
     fn pg_ctl_start(&self) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
             self.port,
             self.base.display()
         );
         let log = self.base.join("postgres.log");
-        let out = self.pg_ctl(&["-w", "-t", "30", "-o", &options, "-l", log.to_str().unwrap(), "start"]);
+        let out = self.pg_ctl(&[
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            &options,
+            "-l",
+            log.to_str().unwrap(),
+            "start",
+        ]);
         assert!(
             out.status.success(),
             "pg_ctl start: {}{}",
@@ -290,9 +311,9 @@ impl DedicatedPg {
         );
     }
 
-    /// Stops the server (connections are refused until [`DedicatedPg::restart`]).
+    /// Stops the server cleanly (connections are refused until [`DedicatedPg::restart`]).
     pub fn stop(&self) {
-        self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
+        self.pg_ctl(&["-m", "fast", "-w", "stop"]);
     }
 
     pub fn restart(&self) {
@@ -328,7 +349,9 @@ impl DedicatedPg {
 
     fn signal(&self, signal: &str) {
         for pid in self.processes() {
-            let _ = Command::new("kill").args([signal, &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args([signal, &pid.to_string()])
+                .status();
         }
     }
 
