@@ -31,7 +31,7 @@ BIN ?= $(TARGET)/release/registry-gui
 
 .PHONY: help run test build web api lint fmt clippy unit-test tools tools-web tools-test \
         wasm-target trunk wasm-bindgen wasm-opt apt-test bench screenshots dist fuzz-api clean \
-        tools-fuzz fuzz-api-quick openapi check-openapi
+        tools-fuzz fuzz-api-quick openapi check-openapi test-postgres
 
 help:
 	@echo "make run    build the SPA and the API, serve on http://localhost:$(PORT)"
@@ -123,10 +123,17 @@ unit-test:
 # and the debug server binary for a short schemathesis run.
 test: tools-test tools-fuzz web lint
 	cargo test -p shared -p api --lib --bins --test api --test browser -- --test-threads 4
+	$(MAKE) --no-print-directory test-postgres
 	cargo test -p api --test timing -- --test-threads 1
 	cargo test -p web
 	$(MAKE) --no-print-directory check-openapi
 	$(MAKE) --no-print-directory fuzz-api-quick BIN=$(TARGET)/debug/registry-gui
+
+# The whole integration suite again, every app on a fresh database of a real PostgreSQL (Debian's
+# server, started by the tests themselves in a temp dir): storage, API and CLI on the other back
+# end. The cross-replica tests (tests/api/postgres.rs) run in both passes.
+test-postgres: apt-test
+	TEST_DATABASE=postgres cargo test -p api --test api -- --test-threads 4
 
 # docs/openapi.json is the published copy of GET /api/openapi.json (a unit test keeps them equal).
 openapi:
