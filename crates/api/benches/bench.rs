@@ -10,7 +10,8 @@
 //! address are in flight, against the same sign-in on an idle server; (g) the warm catalog page
 //! of (c) authenticated with an access token against the same page with the session; (h) that
 //! page for a viewer whose access is 50 grants on a `default_access: none` registry, against the
-//! admin's; (i) registry token issuance for `docker push` with an access token.
+//! admin's; (i) registry token issuance for `docker push` with an access token; (j) sign-in,
+//! warm catalog and token issuance on SQLite against two PostgreSQL replicas.
 //!
 //! Loopback only; every loop is bounded in time and count.
 #![allow(dead_code)]
@@ -20,6 +21,9 @@ mod support;
 
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
+
+#[path = "parts/backends.rs"]
+mod backends;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -489,6 +493,11 @@ async fn run() -> anyhow::Result<()> {
         "\nmanifest/config cache: {:.1} MiB; the RSS includes the load generator and the seeding data.",
         app.state.registries.content_cache_bytes() as f64 / (1024.0 * 1024.0)
     );
+
+    // (j) the two back ends, each on its own fresh database against the same registry.
+    let sqlite_side = backends::measure(&url, false).await?;
+    let postgres_side = backends::measure(&url, true).await?;
+    backends::report(&sqlite_side, &postgres_side);
     Ok(())
 }
 

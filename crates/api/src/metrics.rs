@@ -114,6 +114,16 @@ impl Metrics {
         bump(&self.cache_invalidations, source);
     }
 
+    /// Cache invalidations applied from `source`.
+    pub fn cache_invalidations(&self, source: &str) -> u64 {
+        self.cache_invalidations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(source)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Rounds of `job` this replica ran.
     pub fn background_runs(&self, job: &str) -> u64 {
         self.background_runs

@@ -120,6 +120,7 @@ impl Application {
             signer,
             public_url,
             replica,
+            started_at: crate::storage::now_rfc3339(),
             settings,
             jwt,
             hasher,

@@ -26,6 +26,8 @@ pub struct AppState {
     /// This process among the replicas (random per start): lease holder and origin of cache
     /// announcements.
     pub replica: String,
+    /// When this process started (RFC 3339).
+    pub started_at: String,
 }
 
 impl AppState {

@@ -251,3 +251,68 @@ pub struct AuditPage {
     /// Pass as `before` to get the next (older) page; `null` at the end.
     pub next_before: Option<i64>,
 }
+
+/// `GET /api/admin/system`: the database, the replica that answered, the background jobs and
+/// the cache coherence, for operators of one or several replicas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemStatus {
+    pub database: DatabaseStatus,
+    pub replica: ReplicaStatus,
+    pub jobs: Vec<JobStatus>,
+    pub cache: CacheStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DatabaseStatus {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// Where: the SQLite file, or the PostgreSQL URL without its password.
+    pub location: String,
+    /// The database answered a trivial statement within 3 s just now.
+    pub ready: bool,
+    /// `DATABASE_MAX_CONNECTIONS` (PostgreSQL; SQLite's pool is fixed at 8).
+    pub max_connections: u32,
+    pub open_connections: u32,
+    pub idle_connections: u32,
+    /// Statements this replica started since it started.
+    pub statements: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplicaStatus {
+    /// This process among the replicas (random per start; the lease holder name).
+    pub id: String,
+    pub version: String,
+    pub started_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobStatus {
+    /// `prune`.
+    pub job: String,
+    pub interval_secs: u64,
+    /// The replica holding the job's lease, if any holds one.
+    pub holder: Option<String>,
+    /// The lease is this replica's.
+    pub held_here: bool,
+    pub lease_expires_at: Option<String>,
+    /// Rounds this replica ran since it started.
+    pub runs_here: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CacheStatus {
+    /// `notify` (PostgreSQL: changes are announced to every replica) or `local` (SQLite: one
+    /// process).
+    pub coherence: String,
+    /// `CACHE_TTL_SECS`, the fallback.
+    pub ttl_secs: u64,
+    /// Invalidations made here, and received from other replicas.
+    pub invalidations_local: u64,
+    pub invalidations_received: u64,
+}

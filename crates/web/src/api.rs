@@ -533,3 +533,7 @@ pub async fn audit(
         .build();
     get(&format!("/api/admin/audit{query}")).await
 }
+
+pub async fn system_status() -> ApiResult<shared::admin::SystemStatus> {
+    get("/api/admin/system").await
+}

@@ -23,6 +23,7 @@ use crate::pages::browser::Browser;
 use crate::pages::change_password::ForcedPasswordChange;
 use crate::pages::settings::{ProfileSettings, SettingsLayout};
 use crate::pages::sign_in::SignIn;
+use crate::pages::system::SystemStatusPage;
 use crate::registries::{use_registries, Registries};
 use crate::session::{self, session};
 
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users") view=UsersAdmin/>
                         <Route path=path!("/registries") view=RegistriesAdmin/>
                         <Route path=path!("/audit") view=AuditLog/>
+                        <Route path=path!("/system") view=SystemStatusPage/>
                         <Route path=path!("/api") view=ApiReference/>
                         <Route path=path!("/tokens") view=AccessTokens/>
                         <Route path=path!("/all-tokens") view=AllTokens/>

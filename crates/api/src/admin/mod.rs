@@ -1,6 +1,7 @@
 //! Administration: users and registries. Shared by the admin API and the CLI, so both enforce
 //! the same rules (last admin, session revocation, SSRF checks).
 pub mod registries;
+pub mod system;
 pub mod users;
 
 use crate::db::Db;

@@ -7,6 +7,9 @@ use sqlx::AnyPool;
 
 use crate::config::ConfigError;
 
+/// SQLite serialises writers anyway: a few connections serve concurrent readers.
+pub const MAX_CONNECTIONS: u32 = 8;
+
 /// Opens (creating file and folder if missing) the SQLite database at `path`.
 ///
 /// The database and its `-wal`/`-shm` files are private to the server's user (0600; SQLite
@@ -20,7 +23,7 @@ pub async fn open(path: &Path) -> Result<AnyPool, ConfigError> {
         .map_err(|e| db_err(e.to_string()))?
         .map_err(db_err)?;
     AnyPoolOptions::new()
-        .max_connections(8)
+        .max_connections(MAX_CONNECTIONS)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(15))
         .after_connect(|conn, _| {

@@ -30,6 +30,7 @@ super::routes! {
     delete "/admin/registries/{name}" => delete_registry [admin],
     post "/admin/registries/{name}/test" => test_registry [admin],
     get "/admin/audit" => audit_log [admin],
+    get "/admin/system" => system_status [admin],
 }
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -50,7 +51,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     update_registry,
     delete_registry,
     test_registry,
-    audit_log
+    audit_log,
+    system_status
 ))]
 pub struct Doc;
 
@@ -89,6 +91,40 @@ mod params {
 
 fn actor(req: &HttpRequest, state: &AppState, admin: &RequireAdmin) -> Actor {
     super::extract::actor(req, state, &admin.0)
+}
+
+/// The database (back end, readiness, pool), the replica that answered, the background jobs'
+/// leases and the cache coherence. With several replicas behind a load balancer each request may
+/// be answered by another one: `replica.id` says which.
+#[utoipa::path(
+    get,
+    path = "/api/admin/system",
+    tag = "admin: system",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "The status.", body = shared::admin::SystemStatus, example = json!({
+        "database": {"backend": "postgres", "location": "postgres://registry_gui:***@db:5432/registry_gui",
+                     "ready": true, "max_connections": 10, "open_connections": 3, "idle_connections": 2, "statements": 18234},
+        "replica": {"id": "8f1c2a9e4b7d4c55a0e3b6f1d2c4e7a9", "version": "0.1.0", "started_at": "2026-12-02T09:00:00Z"},
+        "jobs": [{"job": "prune", "interval_secs": 600, "holder": "8f1c2a9e4b7d4c55a0e3b6f1d2c4e7a9", "held_here": true,
+                  "lease_expires_at": "2026-12-02T09:10:00Z", "runs_here": 12}],
+        "cache": {"coherence": "notify", "ttl_secs": 30, "invalidations_local": 4, "invalidations_received": 7}
+    }))),
+)]
+async fn system_status(
+    state: web::Data<AppState>,
+    _admin: RequireAdmin,
+) -> AppResult<HttpResponse> {
+    let status = crate::admin::system::status(
+        &state.pool,
+        &state.settings,
+        &state.metrics,
+        &state.replica,
+        &state.started_at,
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(status))
 }
 
 /// Every user, with 2FA state, lock state, throttling and session counts.

@@ -19,8 +19,8 @@ use crate::auth::{AuthUser, Credential};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::audit::Actor;
+use crate::storage::sessions;
 use crate::storage::users::UserRow;
-use crate::storage::{sessions, users};
 
 /// The caller as the audit log records them: their account and client address.
 pub fn actor(req: &HttpRequest, state: &AppState, auth: &AuthUser) -> Actor {
@@ -57,10 +57,8 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, AppError> {
     let user_id: i64 = claims.sub.parse().map_err(|_| AppError::invalid_token())?;
     // Only sessions this server issued and has not ended: a token minted with a leaked signing
     // key, a logged-out token and one from before a restore are all refused here.
-    if !sessions::is_live(&state.pool, &claims.jti, user_id).await? {
-        return Err(AppError::invalid_token());
-    }
-    let user = users::find_by_id(&state.pool, user_id)
+    // One read: the live session and its user as stored now.
+    let user = sessions::live_user(&state.pool, &claims.jti, user_id)
         .await?
         .ok_or_else(AppError::invalid_token)?;
     if user.token_version != claims.ver {

@@ -596,3 +596,52 @@ async fn migrate_db_copies_a_populated_sqlite_database_and_refuses_a_full_target
         .unwrap();
     assert_eq!(users_before, users_after);
 }
+
+#[tokio::test]
+async fn the_system_status_names_the_answering_replica_and_the_lease_holder() {
+    let (a, b) = two_replicas().await;
+    let admin = a.admin().await;
+    let sa = json(a.get("/api/admin/system", &admin.token).await).await;
+    let sb = json(b.get("/api/admin/system", &admin.token).await).await;
+    for (s, app) in [(&sa, &a), (&sb, &b)] {
+        assert_eq!(s["database"]["backend"], "postgres");
+        assert_eq!(s["database"]["ready"], true);
+        assert_eq!(s["database"]["max_connections"], 10);
+        assert!(!s["database"]["location"]
+            .as_str()
+            .unwrap()
+            .contains(TEST_SECRET_KEY));
+        assert_eq!(s["replica"]["id"], app.state.replica.as_str());
+        assert_eq!(s["cache"]["coherence"], "notify");
+    }
+    assert_ne!(sa["replica"]["id"], sb["replica"]["id"]);
+    // No lease until the first periodic round; then one holder, the same seen from both.
+    sqlx::query("INSERT INTO job_leases (job, holder, expires_at) VALUES ('prune', $1, $2)")
+        .bind(&a.state.replica)
+        .bind(chrono::Utc::now().timestamp_millis() + 60_000)
+        .execute(&a.state.pool)
+        .await
+        .unwrap();
+    let sa = json(a.get("/api/admin/system", &admin.token).await).await;
+    let sb = json(b.get("/api/admin/system", &admin.token).await).await;
+    assert_eq!(sa["jobs"][0]["job"], "prune");
+    assert_eq!(sa["jobs"][0]["holder"], sb["jobs"][0]["holder"]);
+    assert_eq!(sa["jobs"][0]["held_here"], true);
+    assert_eq!(sb["jobs"][0]["held_here"], false);
+    assert_eq!(sa["jobs"][0]["interval_secs"], 600);
+}
+
+#[tokio::test]
+async fn the_system_status_is_for_admins_and_shows_sqlite_as_one_process() {
+    let app = spawn_app_with(|_| {}).await;
+    let admin = app.admin().await;
+    if app.postgres_url.is_none() {
+        let s = json(app.get("/api/admin/system", &admin.token).await).await;
+        assert_eq!(s["database"]["backend"], "sqlite");
+        assert_eq!(s["cache"]["coherence"], "local");
+        assert_eq!(s["jobs"][0]["job"], "prune");
+    }
+    let viewer = app.user_with_role(&admin.token, "vic", "viewer").await;
+    let (status, body) = status_and_json(app.get("/api/admin/system", &viewer.token).await).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+}

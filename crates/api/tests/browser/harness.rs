@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use registry_gui::config::Settings;
 
 use crate::browser::Browser;
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::TestApp;
 use crate::support::{AuthMode, StandardFixture, TestRegistry};
 
 /// trunk's output: built by `make web`, which `make test` runs first.
@@ -42,6 +42,19 @@ impl BrowserTest {
 
     /// `configure` adjusts the app's settings (e.g. the admin's initial password).
     pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let database = if crate::support::postgres::requested() {
+            Some(crate::support::postgres::fresh_database().await)
+        } else {
+            None
+        };
+        Self::start_on(database, configure).await
+    }
+
+    /// The app on the PostgreSQL database `postgres_url` (SQLite when `None`).
+    pub async fn start_on(
+        postgres_url: Option<String>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let dist = spa_dist();
         // Chromium starts while the registry starts and is seeded: most of it is waiting.
         let (browser, (registry, fixture)) = tokio::join!(Browser::launch(), async {
@@ -50,7 +63,7 @@ impl BrowserTest {
             (registry, fixture)
         });
         let url = registry.url();
-        let app = spawn_app_with(|s| {
+        let app = crate::helpers::spawn_app_on(postgres_url, |s| {
             s.static_dir = dist;
             s.registry.url = url.parse().expect("registry URL");
             configure(s);

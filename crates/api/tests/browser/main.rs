@@ -23,6 +23,7 @@ mod browsing;
 mod first_sign_in;
 mod permissions;
 mod screenshots;
+mod system;
 mod tags;
 mod theme;
 mod viewer;

@@ -176,6 +176,10 @@ async fn walk(theme: &str, dir: &Path) {
     b.wait(&tid("audit-row")).await;
     shot("audit-log").await;
 
+    b.goto("/settings/system").await;
+    b.wait(&tid("system-job")).await;
+    shot("system").await;
+
     b.goto("/settings/api").await;
     b.wait(&tid_with("api-op", "data-path", "/api/catalog"))
         .await;

@@ -9,5 +9,6 @@ pub mod change_password;
 pub mod repository;
 pub mod settings;
 pub mod sign_in;
+pub mod system;
 pub mod tag_details;
 pub mod user_grants;

@@ -3,7 +3,7 @@
 //!
 //! Test ids (= element ids): `settings-nav-profile`, `settings-nav-tokens`, `settings-nav-api`,
 //! `settings-nav-users`, `settings-nav-registries`, `settings-nav-all-tokens`,
-//! `settings-nav-audit` (the last four for admins only),
+//! `settings-nav-audit`, `settings-nav-system` (the last five for admins only),
 //! `profile-card` (`profile-username`, `profile-role`, `profile-2fa`, `profile-last-login`),
 //! `default-registry-select`, `default-registry-save`, the change-password form
 //! (`current-password`, `new-password`, `confirm-password`, `change-password-submit`),
@@ -51,6 +51,7 @@ pub fn SettingsLayout() -> impl IntoView {
                     {link("/settings/registries", "settings-nav-registries", Glyph::Server, "Registries")}
                     {link("/settings/all-tokens", "settings-nav-all-tokens", Glyph::Lock, "Access tokens")}
                     {link("/settings/audit", "settings-nav-audit", Glyph::List, "Audit log")}
+                    {link("/settings/system", "settings-nav-system", Glyph::Monitor, "System")}
                 </Show>
             </nav>
             <div class="settings-content">

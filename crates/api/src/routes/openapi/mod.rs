@@ -116,7 +116,8 @@ impl Modify for Finish {
         (name = "admin: permissions", description = "Repository grants beyond the role (administrators only)."),
         (name = "admin: access tokens", description = "Everyone's access tokens (administrators only)."),
         (name = "admin: audit", description = "The audit log (administrators only)."),
-        (name = "operations", description = "Liveness, metrics and this document."),
+        (name = "admin: system", description = "The database, the answering replica, background jobs and cache coherence (administrators only)."),
+        (name = "operations", description = "Liveness, readiness, metrics and this document."),
     ),
 )]
 struct Root;
