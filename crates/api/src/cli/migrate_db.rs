@@ -58,24 +58,20 @@ pub async fn run(
             "--from must name a SQLite database (sqlite://…)".into(),
         ));
     };
-    let target_location = crate::config::database_location(Some(to))?;
-    if !matches!(target_location, DatabaseLocation::Postgres(_)) {
+    // The target as `serve` would take it: the same URL and SECRET_KEY rules.
+    let target_settings = crate::config::DatabaseArgs {
+        database_url: Some(to.to_string()),
+        secret_key,
+        database_max_connections: Some("2".into()),
+    }
+    .settings()?;
+    let (DatabaseLocation::Postgres(_), Some(secret_key)) =
+        (&target_settings.location, &target_settings.secret_key)
+    else {
         return Err(CliError::Usage(
             "--to must name a PostgreSQL database (postgres://…)".into(),
         ));
-    }
-    let Some(secret_key) = secret_key.filter(|k| !k.trim().is_empty()) else {
-        return Err(CliError::Usage(
-            "invalid configuration: SECRET_KEY: is required with PostgreSQL (the same value on \
-             every replica)"
-                .into(),
-        ));
     };
-    if secret_key.len() < 32 {
-        return Err(CliError::Usage(
-            "invalid configuration: SECRET_KEY: must be at least 32 bytes long".into(),
-        ));
-    }
     if !source_path.is_file() {
         return Err(CliError::Refused(format!(
             "{} does not exist",
@@ -91,12 +87,7 @@ pub async fn run(
     };
     let source_settings = DatabaseSettings {
         location: source_location.clone(),
-        secret_key: source_key(source_path, from_secret_key, &secret_key),
-        max_connections: 2,
-    };
-    let target_settings = DatabaseSettings {
-        location: target_location,
-        secret_key: Some(Secret::new(secret_key)),
+        secret_key: source_key(source_path, from_secret_key, secret_key.expose()),
         max_connections: 2,
     };
     let source_cipher = SecretCipher::load(&source_settings)?;

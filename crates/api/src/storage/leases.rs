@@ -24,18 +24,6 @@ pub async fn acquire(db: &Db, job: &str, holder: &str, ttl_ms: i64) -> Result<bo
     Ok(taken.is_some())
 }
 
-/// Gives the lease back early (a job that finished before its period ended keeps it, so this
-/// is for shutting down).
-#[tracing::instrument(level = "trace", skip_all)]
-pub async fn release(db: &Db, job: &str, holder: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM job_leases WHERE job = $1 AND holder = $2")
-        .bind(job)
-        .bind(holder)
-        .execute(db)
-        .await
-        .map(drop)
-}
-
 /// The current holder of `job` and when its lease ends (Unix milliseconds), if any.
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn holder(db: &Db, job: &str) -> Result<Option<(String, i64)>, sqlx::Error> {

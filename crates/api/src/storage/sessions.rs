@@ -26,21 +26,6 @@ where
     Ok(())
 }
 
-/// Whether the session `jti` of `user_id` is live (issued, not ended, not expired).
-#[tracing::instrument(level = "trace", skip_all)]
-pub async fn is_live(pool: &Db, jti: &str, user_id: i64) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM live_sessions WHERE jti = $1 AND user_id = $2 AND expires_at > $3",
-    )
-    .bind(jti)
-    .bind(user_id)
-    .bind(unix_now())
-    .fetch_optional(pool)
-    .await?;
-    Ok(found.is_some())
-}
-
-/// Ends one session (logout).
 /// The user of session `jti` when the session is live and belongs to `user_id`, in one read
 /// (what every request with a session costs).
 #[tracing::instrument(level = "trace", skip_all)]
@@ -61,6 +46,7 @@ pub async fn live_user(
     .await
 }
 
+/// Ends one session (logout).
 #[tracing::instrument(level = "trace", skip_all)]
 pub async fn end(pool: &Db, jti: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM live_sessions WHERE jti = $1")

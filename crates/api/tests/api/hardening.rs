@@ -773,15 +773,7 @@ async fn active_sessions_count_live_sessions_and_drop_on_logout() {
         204
     );
     assert_eq!(active_sessions(&app, &second).await, 1);
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     let line = metrics
         .lines()
         .find(|l| l.starts_with("registry_gui_active_sessions"))

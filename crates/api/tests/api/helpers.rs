@@ -167,6 +167,18 @@ impl TestApp {
         settings
     }
 
+    /// The `/metrics` text (no `METRICS_TOKEN` in tests unless one sets it).
+    pub async fn metrics_text(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -745,15 +745,7 @@ async fn event_deliveries_are_authenticated_bounded_and_stored_once() {
     assert_eq!(events[0]["actor"], "ci-bot");
     assert_eq!(events[0]["ip"], "10.0.0.7");
     assert_eq!(events[0]["target"], "login/team/app:v9@sha256:abc");
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains("registry_gui_registry_events_total{action=\"pull\"} 2"),
         "{metrics}"
